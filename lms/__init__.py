@@ -1,0 +1,76 @@
+"""OCOP Seller Academy: the application factory."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+from lms.config import ROOT, load_config
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, errors, CLI, templates."""
+    settings = load_config(config)
+    app = Flask(
+        __name__,
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_templates(app)
+    register_security(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from lms.extensions import babel, csrf, db, login_manager
+    from lms.i18n import select_locale
+    from lms.accounts import access  # noqa: F401  registers the user loader
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+
+def register_blueprints(app: Flask) -> None:
+    from lms.accounts import bp as accounts_bp
+    from lms.admin import bp as admin_bp
+    from lms.core import bp as core_bp
+
+    for blueprint in (core_bp, accounts_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_errors(app: Flask) -> None:
+    from lms.core.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_templates(app: Flask) -> None:
+    from lms.core.templating import register_template_helpers
+
+    register_template_helpers(app)
+
+
+def register_security(app: Flask) -> None:
+    from lms.core.security import register_security_headers
+
+    register_security_headers(app)
+
+
+def register_cli(app: Flask) -> None:
+    from lms.cli import lms_cli
+
+    app.cli.add_command(lms_cli)

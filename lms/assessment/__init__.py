@@ -1,0 +1,1 @@
+"""Assessment: question banks, attempts and scoring."""

@@ -1,0 +1,1 @@
+"""Content files: pure parsers for courses/ and quizzes/, and the import/export pipeline."""

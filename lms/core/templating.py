@@ -1,0 +1,83 @@
+"""Template helpers: navigation by role, locale-aware formatting, pagination."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from flask import Flask, request, url_for
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from lms.accounts.models import Role
+from lms.accounts.provinces import PROVINCE_NAMES
+from lms.core.forms import LanguageForm
+
+# (endpoint, label, roles allowed; None = any signed-in user)
+NAVIGATION = (
+    ("core.dashboard", _l("Dashboard"), None),
+    ("admin.users", _l("Users"), (Role.ADMIN.value,)),
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: items plus what the pager needs."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def page_number(value: str | None) -> int:
+    """Parse ?page= leniently: anything odd is page 1."""
+    try:
+        return max(1, min(int(value or 1), 100_000))
+    except ValueError:
+        return 1
+
+
+def nav_items():
+    if not current_user.is_authenticated:
+        return []
+    return [
+        (endpoint, label)
+        for endpoint, label, roles in NAVIGATION
+        if roles is None or current_user.role in roles or current_user.role == Role.ADMIN.value
+    ]
+
+
+def url_with_page(page: int) -> str:
+    args = dict(request.args)
+    args["page"] = page
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["number"] = lambda value: format_decimal(value)
+    app.jinja_env.filters["province"] = lambda code: PROVINCE_NAMES.get(code, code or "")
+
+    @app.context_processor
+    def _globals():
+        return {
+            "nav_items": nav_items,
+            "current_locale": str(get_locale()),
+            "language_form": LanguageForm,
+            "url_with_page": url_with_page,
+            "site_name": app.config["SITE_NAME"],
+        }

@@ -1,0 +1,55 @@
+"""Views of the core blueprint."""
+from __future__ import annotations
+
+from flask import abort, current_app, jsonify, redirect, render_template, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from lms.accounts.forms import ROLE_LABELS
+from lms.accounts.services import PRIVACY_NOTICE_VERSION, set_locale
+from lms.core import bp
+from lms.core.forms import LanguageForm
+from lms.extensions import db
+from lms.i18n import referrer_path, safe_next
+
+
+@bp.get("/")
+def home():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.dashboard"))
+    return render_template("core/home.html")
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    return render_template("core/dashboard.html", role_label=ROLE_LABELS[current_user.role])
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("core/privacy.html", version=PRIVACY_NOTICE_VERSION)
+
+
+@bp.post("/language")
+def language():
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session["lang"] = form.lang.data
+    if current_user.is_authenticated:
+        set_locale(db.session, current_user, form.lang.data)
+        db.session.commit()
+    return redirect(safe_next(form.next.data, referrer_path(url_for("core.home"))))
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception:  # the point of a health check is to report, not to raise
+        current_app.logger.exception("health check: database unreachable")
+        database = "error"
+    status = 200 if database == "ok" else 503
+    return jsonify(status="ok" if status == 200 else "error", database=database), status

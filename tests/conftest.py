@@ -1,0 +1,159 @@
+"""Shared fixtures: one schema per test run (built by the migrations), wiped after every test."""
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+
+from lms import create_app, migrate
+from lms.accounts.services import NewAccount, register_user
+from lms.db import make_engine
+from lms.models import Base
+
+PASSWORD = "correct-horse-battery"
+_counter = itertools.count(1)
+
+
+def _test_database_url(tmp_root: Path) -> str:
+    return os.environ.get("LMS_TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = _test_database_url(tmp_path_factory.mktemp("db"))
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def wipe(engine) -> None:
+    """Empty every table so the next test starts from nothing (proven by a test on both engines)."""
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path):
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "WTF_CSRF_ENABLED": False,
+        "PUBLIC_URL": "http://localhost",
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    application = create_app(app_config)
+    yield application
+    engine = application.extensions["lms_db"].engine
+    wipe(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def csrf_app(app_config):
+    """An app with CSRF protection on, as in production."""
+    application = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+    yield application
+    engine = application.extensions["lms_db"].engine
+    wipe(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app):
+    """The app's database session inside an app context (for services and factories)."""
+    from lms.extensions import db
+
+    with app.app_context():
+        yield db.session
+
+
+def make_user(session, role="learner", login=None, password=PASSWORD, name="Nguyễn Văn An", province="ha-noi", business="", locale=None):
+    """Create and commit a user; logins are unique per call unless given."""
+    login = login or f"user{next(_counter)}@example.com"
+    user = register_user(session, NewAccount(login=login, full_name=name, password=password, province=province, business_name=business, role=role, locale=locale))
+    session.commit()
+    return user
+
+
+@pytest.fixture
+def users(app):
+    """One account per role, created in their own app context; returns {role: (id, login)}."""
+    from lms.extensions import db
+
+    created = {}
+    with app.app_context():
+        for role in ("learner", "trainer", "verifier", "admin"):
+            user = make_user(db.session, role=role, login=f"{role}@example.com", name=f"Người dùng {role}")
+            created[role] = (user.id, user.login)
+    return created
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, login="learner@example.com", password=PASSWORD, remember=False):
+        data = {"login": login, "password": password}
+        if remember:
+            data["remember"] = "y"
+        return self._client.post("/login", data=data)
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+class QueryCounter:
+    """Counts SQL statements executed by an engine (to catch N+1 queries)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.count = 0
+
+    def _on_execute(self, *args, **kwargs):
+        self.count += 1
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+
+@pytest.fixture
+def count_queries(app):
+    return lambda: QueryCounter(app.extensions["lms_db"].engine)

@@ -1,0 +1,4 @@
+"""WSGI entry point for gunicorn and `flask` auto-discovery."""
+from lms import create_app
+
+app = create_app()
