@@ -72,5 +72,6 @@ def register_security(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from lms.cli import lms_cli
+    from lms.content import cli as content_cli  # noqa: F401  adds the content commands
 
     app.cli.add_command(lms_cli)

@@ -1,5 +1,7 @@
 """Every model, imported in one place so metadata (and Alembic) sees all tables."""
 from lms.db import Base
 from lms.accounts.models import Role, User
+from lms.assessment.models import Question
+from lms.catalog.models import Course, CourseAsset, CourseVersion, Lesson, Module
 
-__all__ = ["Base", "Role", "User"]
+__all__ = ["Base", "Course", "CourseAsset", "CourseVersion", "Lesson", "Module", "Question", "Role", "User"]

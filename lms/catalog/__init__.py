@@ -1,0 +1,1 @@
+"""Catalogue and learning: courses, modules, lessons, enrolment, progress."""
