@@ -2,6 +2,7 @@
 from lms.db import Base
 from lms.accounts.models import Role, User
 from lms.assessment.models import Question
+from lms.catalog.learning_models import Enrolment, LessonProgress
 from lms.catalog.models import Course, CourseAsset, CourseVersion, Lesson, Module
 
-__all__ = ["Base", "Course", "CourseAsset", "CourseVersion", "Lesson", "Module", "Question", "Role", "User"]
+__all__ = ["Base", "Course", "CourseAsset", "CourseVersion", "Enrolment", "Lesson", "LessonProgress", "Module", "Question", "Role", "User"]

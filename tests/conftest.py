@@ -157,3 +157,29 @@ class QueryCounter:
 @pytest.fixture
 def count_queries(app):
     return lambda: QueryCounter(app.extensions["lms_db"].engine)
+
+
+def make_course(session, slug="honey-basics", modules=(("basics", 3), ("selling", 2)), required=False, prerequisites=(), require_reading_time=False, title="Mật ong cơ bản"):
+    """Create and commit a published course with version 1 listing all its lessons."""
+    from lms.catalog.models import Course, CourseVersion, Lesson, Module
+    from lms.text import fold
+
+    course = Course(slug=slug, track="packaging", title_vi=title, title_en="Honey basics", summary_vi="Bao bì cho mật ong", summary_en="Packaging honey",
+                    search_text=fold(f"{title} Honey basics Bao bì cho mật ong"), required_for_onboarding=required, prerequisites=list(prerequisites),
+                    require_reading_time=require_reading_time, version=1)
+    session.add(course)
+    session.flush()
+    lesson_ids = []
+    for m_index, (module_slug, count) in enumerate(modules, 1):
+        module = Module(course_id=course.id, slug=module_slug, position=m_index, title_vi=f"Chương {m_index}", title_en=f"Module {m_index}")
+        session.add(module)
+        session.flush()
+        for l_index in range(1, count + 1):
+            lesson = Lesson(module_id=module.id, slug=f"lesson-{l_index}", position=l_index, minutes=4, title_vi=f"Bài {m_index}.{l_index}", title_en=f"Lesson {m_index}.{l_index}",
+                            html_vi=f"<p>Nội dung {m_index}.{l_index}</p>", html_en=f"<p>Content {m_index}.{l_index}</p>")
+            session.add(lesson)
+            session.flush()
+            lesson_ids.append(lesson.id)
+    session.add(CourseVersion(course_id=course.id, number=1, lesson_ids=lesson_ids, content_hash="test"))
+    session.commit()
+    return course

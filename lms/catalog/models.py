@@ -31,6 +31,8 @@ class Course(Base):
     required_for_onboarding: Mapped[bool] = mapped_column(Boolean, default=False)
     prerequisites: Mapped[list] = mapped_column(JSON, default=list)
     questions_per_attempt: Mapped[int] = mapped_column(Integer, default=20)
+    # lessons can be marked complete only after half their estimated reading time (server-measured)
+    require_reading_time: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

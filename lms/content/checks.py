@@ -5,6 +5,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from lms.assessment.bank import GRADED_KINDS, answer_shape
 from lms.content.files import CourseFile, LessonText, ModuleFile
@@ -154,7 +155,7 @@ def check_banks(bundle: Bundle) -> None:
             bundle.problems.append(Problem(str(vi_file), 1, f"module '{module.slug}' has no graded question (every module must be represented)"))
 
 
-def image_size(path: Path) -> tuple[int | None, int | None]:
+def image_size(path: Path | BinaryIO) -> tuple[int | None, int | None]:
     try:
         from PIL import Image
 

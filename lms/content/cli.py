@@ -46,7 +46,7 @@ def import_content_command(paths, dry_run, note):
     for problem in stray:
         click.echo(str(problem), err=True)
     failed = bool(stray)
-    store = storage()
+    store = None if dry_run else storage()  # a dry run writes no asset files either
     for bundle in bundles:
         try:
             report = import_bundle(db.session, bundle, store, change_note=note)

@@ -43,6 +43,7 @@ def export_content(session: Session, target: Path, store: FileStorage) -> list[s
             "required_for_onboarding": course.required_for_onboarding,
             "prerequisites": list(course.prerequisites or []),
             "questions_per_attempt": course.questions_per_attempt,
+            "require_reading_time": course.require_reading_time,
         }), encoding="utf-8")
         modules = session.scalars(select(Module).where(Module.course_id == course.id, Module.is_published).order_by(Module.position))
         for module in modules:

@@ -62,6 +62,7 @@ class CourseFile:
     required_for_onboarding: bool
     prerequisites: list[str]
     questions_per_attempt: int
+    require_reading_time: bool = False
     modules: list[ModuleFile] = field(default_factory=list)
     assets: dict[str, Path] = field(default_factory=dict)
     folder: Path | None = None
@@ -158,9 +159,9 @@ def _lesson_text(path: Path, problems: _Collector) -> LessonText | None:
     text = _read_text(path, problems, MAX_LESSON_BYTES)
     if text is None:
         return None
-    meta, body, _, error = split_front_matter(text)
+    meta, body, line, error = split_front_matter(text)
     if error:
-        problems.add(path, 1 if meta is None and "start" in error else 2, error)
+        problems.add(path, line, error)
         return None
     title = meta.get("title")
     if not isinstance(title, str) or not title.strip():
@@ -218,6 +219,7 @@ def read_course(folder: Path) -> tuple[CourseFile | None, list[Problem]]:
         required_for_onboarding=bool(data.get("required_for_onboarding", False)),
         prerequisites=prerequisites,
         questions_per_attempt=_number(data, "questions_per_attempt", 20, int, 1, 200, course_yml, problems),
+        require_reading_time=bool(data.get("require_reading_time", False)),
         folder=folder,
     )
     for entry in sorted(folder.iterdir()):
@@ -284,11 +286,13 @@ def _read_module(folder: Path, position: int, slug: str, problems: _Collector) -
         text = _lesson_text(path, problems)
         if text:
             lesson.texts[lang] = text
+    reported = {p.file for p in problems.problems}
     for lesson in lessons.values():
-        if "vi" not in lesson.texts and not any(p.file.endswith(f"{lesson.slug}.vi.md") for p in problems.problems):
-            problems.add(folder / f"{lesson.position:02d}-{lesson.slug}.vi.md", 1, "missing the Vietnamese version of this lesson")
-        if "en" not in lesson.texts and not any(p.file.endswith(f"{lesson.slug}.en.md") for p in problems.problems):
-            problems.add(folder / f"{lesson.position:02d}-{lesson.slug}.en.md", 1, "missing the English version of this lesson")
+        for lang, language in (("vi", "Vietnamese"), ("en", "English")):
+            # a file that exists but has problems is already reported; only a file that is not there is "missing"
+            path = folder / f"{lesson.position:02d}-{lesson.slug}.{lang}.md"
+            if lang not in lesson.texts and str(path) not in reported:
+                problems.add(path, 1, f"missing the {language} version of this lesson")
     _check_unique([f"{l.position:02d}" for l in lessons.values()], folder, "lesson number", problems)
     module.lessons = sorted(lessons.values(), key=lambda l: l.position)
     if not module.lessons:

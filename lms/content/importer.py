@@ -1,6 +1,7 @@
 """Import the curriculum files into the database: idempotent upsert by slug and title, one course at a time."""
 from __future__ import annotations
 
+import io
 import mimetypes
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,15 +64,18 @@ def course_fingerprint(bundle: Bundle, asset_hashes: dict[str, str]) -> str:
     return fingerprint(
         course.track, course.title, course.summary, course.estimated_hours, course.pass_mark,
         course.certificate_validity_months, course.required_for_onboarding, course.prerequisites,
-        course.questions_per_attempt,
+        course.questions_per_attempt, course.require_reading_time,
         [(m.slug, m.position, m.title, [(l.slug, _lesson_fingerprint(l)) for l in m.lessons]) for m in course.modules],
         {lang: [to_data(q) for q in questions] for lang, questions in sorted(bundle.banks.items())},
         sorted(asset_hashes.items()),
     )
 
 
-def import_bundle(session: Session, bundle: Bundle, store: FileStorage, change_note: str = "") -> CourseReport:
-    """Upsert one checked course. Flushes, never commits; the caller commits or rolls back the course."""
+def import_bundle(session: Session, bundle: Bundle, store: FileStorage | None, change_note: str = "") -> CourseReport:
+    """Upsert one checked course. Flushes, never commits; the caller commits or rolls back the course.
+
+    store=None is a dry run: asset bytes are not written (the caller rolls the rows back).
+    """
     import hashlib
 
     report = CourseReport(slug=bundle.course.slug)
@@ -94,16 +98,19 @@ def import_bundle(session: Session, bundle: Bundle, store: FileStorage, change_n
     course.track = source.track
     course.title_vi, course.title_en = source.title.get("vi", ""), source.title.get("en", "")
     course.summary_vi, course.summary_en = source.summary.get("vi", ""), source.summary.get("en", "")
-    course.search_text = fold(" ".join([course.title_vi, course.title_en, course.summary_vi, course.summary_en]))
     course.estimated_hours = source.estimated_hours
     course.pass_mark = source.pass_mark
     course.certificate_validity_months = source.certificate_validity_months
     course.required_for_onboarding = source.required_for_onboarding
     course.prerequisites = list(source.prerequisites)
     course.questions_per_attempt = source.questions_per_attempt
+    course.require_reading_time = source.require_reading_time
     session.flush()
 
     lesson_ids = _sync_lessons(session, course, bundle, report)
+    # search finds a course by its titles, summary, and the titles of its modules and lessons
+    outline_titles = [text for m in source.modules for text in (*m.title.values(), *(t.title for l in m.lessons for t in l.texts.values()))]
+    course.search_text = fold(" ".join([course.title_vi, course.title_en, course.summary_vi, course.summary_en, *outline_titles]))
     _sync_assets(session, course, asset_bytes, asset_hashes, store, report)
     _sync_questions(session, course, bundle, report)
 
@@ -174,15 +181,16 @@ def _sync_lessons(session: Session, course: Course, bundle: Bundle, report: Cour
     return lesson_ids
 
 
-def _sync_assets(session, course, asset_bytes, asset_hashes, store: FileStorage, report: CourseReport) -> None:
+def _sync_assets(session, course, asset_bytes, asset_hashes, store: FileStorage | None, report: CourseReport) -> None:
     existing = {a.name: a for a in session.scalars(select(CourseAsset).where(CourseAsset.course_id == course.id))}
     for name, data in asset_bytes.items():
         asset = existing.get(name)
         if asset is not None and asset.sha256 == asset_hashes[name]:
             continue
         key = f"course-assets/{course.slug}/{asset_hashes[name]}"
-        store.put(key, data)
-        width, height = image_size(store.local_path(key))
+        if store is not None:
+            store.put(key, data)
+        width, height = image_size(io.BytesIO(data))
         if asset is None:
             asset = CourseAsset(course_id=course.id, name=name)
             session.add(asset)

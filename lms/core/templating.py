@@ -13,8 +13,9 @@ from lms.accounts.models import Role
 from lms.accounts.provinces import PROVINCE_NAMES
 from lms.core.forms import LanguageForm
 
-# (endpoint, label, roles allowed; None = any signed-in user)
+# (endpoint, label, roles allowed; None = any signed-in user; "anyone" = also visitors)
 NAVIGATION = (
+    ("catalog.catalogue", _l("Courses"), "anyone"),
     ("core.dashboard", _l("Dashboard"), None),
     ("admin.users", _l("Users"), (Role.ADMIN.value,)),
 )
@@ -52,11 +53,11 @@ def page_number(value: str | None) -> int:
 
 def nav_items():
     if not current_user.is_authenticated:
-        return []
+        return [(endpoint, label) for endpoint, label, roles in NAVIGATION if roles == "anyone"]
     return [
         (endpoint, label)
         for endpoint, label, roles in NAVIGATION
-        if roles is None or current_user.role in roles or current_user.role == Role.ADMIN.value
+        if roles in (None, "anyone") or current_user.role in roles or current_user.role == Role.ADMIN.value
     ]
 
 

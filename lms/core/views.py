@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, jsonify, redirect, render_template, session, url_for
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
@@ -23,7 +24,10 @@ def home():
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    return render_template("core/dashboard.html", role_label=ROLE_LABELS[current_user.role])
+    from lms.catalog.services import dashboard_for
+
+    summary = dashboard_for(db.session, current_user.id)
+    return render_template("core/dashboard.html", role_label=ROLE_LABELS[current_user.role], summary=summary, lang=str(get_locale()))
 
 
 @bp.get("/privacy")

@@ -1,0 +1,130 @@
+"""The learner's path through HTTP: catalogue, enrolment, lessons, dashboard; the same numbers everywhere."""
+import re
+
+from sqlalchemy import func, select
+
+from lms.catalog.learning_models import LessonProgress
+from lms.extensions import db
+from tests.conftest import make_course
+
+
+def login_learner(client, users):
+    client.post("/login", data={"login": "learner@example.com", "password": "correct-horse-battery"})
+
+
+def lesson_url(course, module="basics", lesson="lesson-1"):
+    return f"/courses/{course}/{module}/{lesson}"
+
+
+def test_catalogue_search_ignores_diacritics(client, app):
+    with app.app_context():
+        make_course(db.session)
+        make_course(db.session, slug="tea", title="Trà xanh", modules=(("m", 1),))
+    page = client.get("/courses?q=bao bi").get_data(as_text=True)
+    assert "Mật ong cơ bản" in page
+    assert client.get("/courses?q=zzzz").status_code == 200
+
+
+def test_unknown_course_and_lesson_are_404(client, app, users):
+    with app.app_context():
+        make_course(db.session)
+    login_learner(client, users)
+    assert client.get("/courses/nope").status_code == 404
+    assert client.get(lesson_url("honey-basics", lesson="nope")).status_code == 404
+
+
+def test_lesson_of_a_course_not_enrolled_shows_an_enrol_prompt(client, app, users):
+    with app.app_context():
+        make_course(db.session)
+    login_learner(client, users)
+    response = client.get(lesson_url("honey-basics"))
+    assert response.status_code == 403
+    assert "/courses/honey-basics" in response.get_data(as_text=True)
+
+
+def test_enrol_read_complete_and_see_the_same_progress_everywhere(client, app, users):
+    with app.app_context():
+        make_course(db.session)
+    login_learner(client, users)
+    assert client.post("/courses/honey-basics/enrol").status_code == 302
+    page = client.get(lesson_url("honey-basics")).get_data(as_text=True)
+    assert "Nội dung 1.1" in page
+    response = client.post(lesson_url("honey-basics") + "/complete")
+    assert response.headers["Location"].endswith(lesson_url("honey-basics", lesson="lesson-2"))
+    client.post(lesson_url("honey-basics") + "/complete")  # twice: counted once
+    expected = "1/5"
+    for path in ("/dashboard", "/courses/honey-basics", "/courses", lesson_url("honey-basics", lesson="lesson-2")):
+        text = client.get(path).get_data(as_text=True)
+        numbers = re.findall(r"(\d+)\s*(?:of|/)\s*(\d+)", text)
+        assert any(f"{a}/{b}" == expected for a, b in numbers), (path, numbers)
+        assert "20%" in text
+
+
+def test_tampered_lesson_in_a_post_is_404_and_writes_nothing(client, app, users):
+    with app.app_context():
+        make_course(db.session)
+    login_learner(client, users)
+    client.post("/courses/honey-basics/enrol")
+    assert client.post("/courses/honey-basics/basics/lesson-99/complete").status_code == 404
+    assert client.post("/courses/other/basics/lesson-1/complete").status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 0
+
+
+def test_leaving_asks_for_confirmation_first(client, app, users):
+    with app.app_context():
+        make_course(db.session)
+    login_learner(client, users)
+    client.post("/courses/honey-basics/enrol")
+    assert client.get("/courses/honey-basics/leave").status_code == 200
+    assert client.post("/courses/honey-basics/leave").status_code == 302
+    assert client.get(lesson_url("honey-basics")).status_code == 403
+
+
+def test_dashboard_lists_required_courses_still_missing(client, app, users):
+    with app.app_context():
+        make_course(db.session, required=True)
+    login_learner(client, users)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Mật ong cơ bản" in page
+
+
+def test_lesson_page_is_light(client, app, users):
+    import gzip
+
+    with app.app_context():
+        make_course(db.session)
+    login_learner(client, users)
+    client.post("/courses/honey-basics/enrol")
+    html = client.get(lesson_url("honey-basics")).data
+    css = client.get("/static/css/app.css").data
+    assert len(gzip.compress(html)) + len(gzip.compress(css)) < 60 * 1024
+    assert b"<script" not in html  # no video: no script at all
+
+
+def test_course_assets_are_served_with_caching_headers(app, client, tmp_path):
+    from lms.content.importer import import_bundle, load_bundles
+    from lms.storage import storage
+
+    folder = tmp_path / "courses" / "pics"
+    (folder / "assets").mkdir(parents=True)
+    (folder / "01-m").mkdir()
+    (folder / "course.yml").write_text("slug: pics\ntrack: packaging\nversion: 1\ntitle: {vi: Ảnh, en: Pictures}\nsummary: {vi: Ảnh, en: Pictures}\n", encoding="utf-8")
+    (folder / "01-m" / "module.yml").write_text("title: {vi: Chương, en: Module}\n", encoding="utf-8")
+    for lang in ("vi", "en"):
+        (folder / "01-m" / f"01-a.{lang}.md").write_text("---\ntitle: A\nminutes: 3\n---\n\n![box](../assets/box.png)\n", encoding="utf-8")
+    from PIL import Image
+
+    Image.new("RGB", (40, 20), "white").save(folder / "assets" / "box.png")
+    (tmp_path / "quizzes").mkdir()
+    for lang in ("vi", "en"):
+        (tmp_path / "quizzes" / f"pics.{lang}.gift").write_text("$CATEGORY: m\n\n::q1:: Đúng? {T}\n", encoding="utf-8")
+    with app.app_context():
+        bundles, stray = load_bundles([tmp_path / "courses", tmp_path / "quizzes"])
+        assert stray == [] and bundles[0].problems == []
+        import_bundle(db.session, bundles[0], storage())
+        db.session.commit()
+    response = client.get("/courses/pics/assets/box.png")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert "max-age" in response.headers["Cache-Control"]
+    assert client.get("/courses/pics/assets/../course.yml").status_code == 404
