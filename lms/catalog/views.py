@@ -119,6 +119,20 @@ def asset(slug: str, name: str):
     return response
 
 
+@bp.get("/courses/<slug>/handout.pdf")
+@login_required
+def handout(slug: str):
+    """The whole course as a PDF for offline reading (enrolled learners)."""
+    from lms.catalog.handout import course_handout
+
+    course = _course_or_404(slug)
+    enrolment = get_enrolment(db.session, current_user.id, course.id)
+    if enrolment is None or enrolment.status != ACTIVE:
+        abort(404)
+    path = course_handout(db.session, course, outline(db.session, course), _lang(), storage())
+    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=f"{course.slug}-{_lang()}.pdf", max_age=3600)
+
+
 @bp.get("/courses/<slug>/<module_slug>/<lesson_slug>")
 @login_required
 def lesson(slug: str, module_slug: str, lesson_slug: str):

@@ -40,7 +40,8 @@ def check_content_command(paths):
 @click.argument("paths", nargs=-1)
 @click.option("--dry-run", is_flag=True, help="Show what would change and change nothing.")
 @click.option("--note", default="", help="Change note recorded on new course versions.")
-def import_content_command(paths, dry_run, note):
+@click.option("--requires-recertification", is_flag=True, help="Mark new versions as requiring holders of older versions to recertify.")
+def import_content_command(paths, dry_run, note, requires_recertification):
     """Import courses/ and quizzes/ (or PATHS). Each course is one transaction; a broken course changes nothing."""
     bundles, stray = load_bundles(_paths(paths), known_course_slugs(db.session))
     for problem in stray:
@@ -49,7 +50,7 @@ def import_content_command(paths, dry_run, note):
     store = None if dry_run else storage()  # a dry run writes no asset files either
     for bundle in bundles:
         try:
-            report = import_bundle(db.session, bundle, store, change_note=note)
+            report = import_bundle(db.session, bundle, store, change_note=note, requires_recertification=requires_recertification)
         except Exception:
             db.session.rollback()
             raise

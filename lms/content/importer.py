@@ -71,7 +71,7 @@ def course_fingerprint(bundle: Bundle, asset_hashes: dict[str, str]) -> str:
     )
 
 
-def import_bundle(session: Session, bundle: Bundle, store: FileStorage | None, change_note: str = "") -> CourseReport:
+def import_bundle(session: Session, bundle: Bundle, store: FileStorage | None, change_note: str = "", requires_recertification: bool = False) -> CourseReport:
     """Upsert one checked course. Flushes, never commits; the caller commits or rolls back the course.
 
     store=None is a dry run: asset bytes are not written (the caller rolls the rows back).
@@ -119,7 +119,8 @@ def import_bundle(session: Session, bundle: Bundle, store: FileStorage | None, c
     course.version = number
     course.content_hash = digest
     session.add(CourseVersion(course_id=course.id, number=number, lesson_ids=lesson_ids, content_hash=digest,
-                              change_note=change_note or ("" if previous is None else "; ".join(report.changes)[:2000])))
+                              change_note=change_note or ("" if previous is None else "; ".join(report.changes)[:2000]),
+                              requires_recertification=requires_recertification and previous is not None))
     session.flush()
     report.outcome = "created" if created else "updated"
     report.version = number

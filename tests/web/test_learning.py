@@ -128,3 +128,19 @@ def test_course_assets_are_served_with_caching_headers(app, client, tmp_path):
     assert response.status_code == 200 and response.mimetype == "image/png"
     assert "max-age" in response.headers["Cache-Control"]
     assert client.get("/courses/pics/assets/../course.yml").status_code == 404
+
+
+def test_enrolled_learner_downloads_the_course_as_a_pdf_with_vietnamese_intact(client, app, users):
+    import io
+
+    from pypdf import PdfReader
+
+    with app.app_context():
+        make_course(db.session, modules=(("basics", 1),))
+    login_learner(client, users)
+    assert client.get("/courses/honey-basics/handout.pdf").status_code == 404  # not enrolled yet
+    client.post("/courses/honey-basics/enrol")
+    response = client.get("/courses/honey-basics/handout.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    assert "Mật ong cơ bản" in text and "Nội dung 1.1" in text
