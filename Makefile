@@ -19,6 +19,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile -d lms/translations >/dev/null
 
+run: export LMS_PUBLIC_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(FLASK) lms init
 	$(FLASK) lms import-content
