@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from lms.catalog.learning_models import ACTIVE, LEFT, Enrolment, LessonProgress
 from lms.catalog.models import PUBLISHED, Course, Lesson, Module
-from lms.catalog.progress import course_progress
+from lms.catalog.progress import course_progress, progress_for
 from lms.db import utcnow
 from lms.text import fold
 
@@ -177,21 +177,16 @@ class Dashboard:
 
 def dashboard_for(session: Session, user_id: int) -> Dashboard:
     """The learner's home: courses in progress (with where to resume), completed, and required courses still missing."""
-    from lms.catalog.progress import progress_for
-
     enrolled_ids = list(session.scalars(select(Enrolment.course_id).where(Enrolment.user_id == user_id, Enrolment.status == ACTIVE)))
     required = list(session.scalars(select(Course).where(Course.status == PUBLISHED, Course.required_for_onboarding).order_by(Course.title_vi)))
     courses = {c.id: c for c in session.scalars(select(Course).where(Course.id.in_(enrolled_ids)))} if enrolled_ids else {}
     progress = progress_for(session, [user_id], list(courses) + [c.id for c in required])
     in_progress, completed = [], []
-    last_ids = {p.last_lesson_id for (u, c), p in progress.items() if c in courses and p.last_lesson_id}
-    resume_rows = {}
-    if last_ids:
-        for lesson, module in session.execute(select(Lesson, Module).join(Module, Lesson.module_id == Module.id).where(Lesson.id.in_(last_ids))):
-            resume_rows[lesson.id] = (module, lesson)
     for course_id, course in sorted(courses.items(), key=lambda item: item[1].title_vi):
         entry_progress = progress[(user_id, course_id)]
-        entry = DashboardEntry(course, entry_progress, resume_rows.get(entry_progress.last_lesson_id))
+        # the same "continue" rule as the course page (one outline per enrolled course: a handful)
+        resume = continue_lesson(outline(session, course), entry_progress.completed_lesson_ids, entry_progress.last_lesson_id)
+        entry = DashboardEntry(course, entry_progress, resume)
         (completed if entry_progress.lessons_complete else in_progress).append(entry)
     missing = [c for c in required if not progress[(user_id, c.id)].lessons_complete]
     return Dashboard(in_progress, completed, missing)

@@ -123,7 +123,7 @@ def asset(slug: str, name: str):
 @login_required
 def handout(slug: str):
     """The whole course as a PDF for offline reading (enrolled learners)."""
-    from lms.catalog.handout import course_handout
+    from lms.catalog.handout import course_handout  # imported here: WeasyPrint is heavy to load in every worker
 
     course = _course_or_404(slug)
     enrolment = get_enrolment(db.session, current_user.id, course.id)

@@ -1,6 +1,7 @@
 """Import the curriculum files into the database: idempotent upsert by slug and title, one course at a time."""
 from __future__ import annotations
 
+import hashlib
 import io
 import mimetypes
 from dataclasses import dataclass, field
@@ -76,8 +77,6 @@ def import_bundle(session: Session, bundle: Bundle, store: FileStorage | None, c
 
     store=None is a dry run: asset bytes are not written (the caller rolls the rows back).
     """
-    import hashlib
-
     report = CourseReport(slug=bundle.course.slug)
     if bundle.problems:
         report.outcome, report.problems = "rejected", bundle.problems

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from lms.accounts.forms import ROLE_LABELS
 from lms.accounts.services import PRIVACY_NOTICE_VERSION, set_locale
+from lms.catalog.services import dashboard_for
 from lms.core import bp
 from lms.core.forms import LanguageForm
 from lms.extensions import db
@@ -24,8 +25,6 @@ def home():
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    from lms.catalog.services import dashboard_for
-
     summary = dashboard_for(db.session, current_user.id)
     return render_template("core/dashboard.html", role_label=ROLE_LABELS[current_user.role], summary=summary, lang=str(get_locale()))
 
