@@ -46,10 +46,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from lms.accounts import bp as accounts_bp
     from lms.admin import bp as admin_bp
+    from lms.assessment.views import bp as assessment_bp
     from lms.catalog import bp as catalog_bp
     from lms.core import bp as core_bp
 
-    for blueprint in (core_bp, accounts_bp, admin_bp, catalog_bp):
+    for blueprint in (core_bp, accounts_bp, admin_bp, catalog_bp, assessment_bp):
         app.register_blueprint(blueprint)
 
 

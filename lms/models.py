@@ -1,8 +1,8 @@
 """Every model, imported in one place so metadata (and Alembic) sees all tables."""
 from lms.db import Base
 from lms.accounts.models import Role, User
-from lms.assessment.models import Question
+from lms.assessment.models import Attempt, AttemptItem, Question
 from lms.catalog.learning_models import Enrolment, LessonProgress
 from lms.catalog.models import Course, CourseAsset, CourseVersion, Lesson, Module
 
-__all__ = ["Base", "Course", "CourseAsset", "CourseVersion", "Enrolment", "Lesson", "LessonProgress", "Module", "Question", "Role", "User"]
+__all__ = ["Attempt", "AttemptItem", "Base", "Course", "CourseAsset", "CourseVersion", "Enrolment", "Lesson", "LessonProgress", "Module", "Question", "Role", "User"]

@@ -183,3 +183,42 @@ def make_course(session, slug="honey-basics", modules=(("basics", 3), ("selling"
     session.add(CourseVersion(course_id=course.id, number=1, lesson_ids=lesson_ids, content_hash="test"))
     session.commit()
     return course
+
+
+# One question of every graded kind, in GIFT, per module; the first answer is the right one where it matters.
+QUESTION_BANK_VI = """
+::{module}-single:: Mật ong nên bảo quản ở đâu? {{=Nơi khô mát#Đúng, tránh ẩm. ~Ngoài nắng#Nắng làm hỏng mật. ~Trong tủ đông}}
+
+::{module}-multiple:: Nhãn phải có những gì? {{~%50%Tên sản phẩm ~%50%Hạn sử dụng ~%-100%Số điện thoại người bán hàng rong}}
+
+::{module}-truefalse:: Có thể ghi "chữa bệnh" trên nhãn thực phẩm. {{F#Không được quảng cáo chữa bệnh.#Đúng rồi, đây là sai.}}
+
+::{module}-short:: Đơn vị đo khối lượng viết tắt là gì? {{=kg =ki lô gam}}
+
+::{module}-numerical:: Hạn đóng gói đơn livestream là bao nhiêu giờ? {{#24:2}}
+
+::{module}-matching:: Ghép nền tảng với loại hình. {{=Shopee -> Sàn thương mại điện tử =TikTok -> Mạng xã hội video =Zalo -> Ứng dụng nhắn tin}}
+"""
+QUESTION_BANK_EN = QUESTION_BANK_VI.replace("Mật ong nên bảo quản ở đâu?", "Where should honey be stored?").replace("Nơi khô mát", "A cool dry place")
+
+
+def make_questions(session, course, kinds=("single", "multiple", "truefalse", "short", "numerical", "matching")):
+    """Give every module of the course one question of each kind (vi and en), as the importer stores them; returns titles."""
+    from sqlalchemy import select
+
+    from lms.assessment.bank import fingerprint, to_data
+    from lms.assessment.models import Question
+    from lms.catalog.models import Module
+    from lms.content.gift import parse_gift
+
+    titles = []
+    for module in session.scalars(select(Module).where(Module.course_id == course.id).order_by(Module.position)):
+        vi = {q.title: q for q in parse_gift(QUESTION_BANK_VI.format(module=module.slug))}
+        en = {q.title: q for q in parse_gift(QUESTION_BANK_EN.format(module=module.slug))}
+        for position, kind in enumerate(kinds):
+            title = f"{module.slug}-{kind}"
+            session.add(Question(course_id=course.id, module_id=module.id, title=title, kind=vi[title].kind, position=position,
+                                 data_vi=to_data(vi[title]), data_en=to_data(en[title]), content_hash=fingerprint(title)))
+            titles.append(title)
+    session.commit()
+    return titles

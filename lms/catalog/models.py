@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.db import Base, UTCDateTime, utcnow
 
 DRAFT, PUBLISHED = "draft", "published"
+# when a learner may see the correct answers of a submitted attempt
+SHOW_CORRECT_ANSWERS = ("after_passing", "after_passing_or_last_attempt")
 
 
 class Course(Base):
@@ -31,6 +33,11 @@ class Course(Base):
     required_for_onboarding: Mapped[bool] = mapped_column(Boolean, default=False)
     prerequisites: Mapped[list] = mapped_column(JSON, default=list)
     questions_per_attempt: Mapped[int] = mapped_column(Integer, default=20)
+    # attempts allowed before a cooldown, and its length; 0 minutes = no time limit
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    cooldown_hours: Mapped[int] = mapped_column(Integer, default=24)
+    time_limit_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    show_correct_answers: Mapped[str] = mapped_column(String(40), default=SHOW_CORRECT_ANSWERS[1])
     # lessons can be marked complete only after half their estimated reading time (server-measured)
     require_reading_time: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str] = mapped_column(String(64), default="")

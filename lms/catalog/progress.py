@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lms.assessment.services import assessment_states
 from lms.catalog.learning_models import ACTIVE, Enrolment, LessonProgress
 from lms.catalog.models import Course, CourseVersion, Lesson, Module
 
@@ -31,7 +32,7 @@ class CourseProgress:
     completed_lesson_ids: frozenset[int]
     modules: tuple[ModuleProgress, ...] = ()
     last_lesson_id: int | None = None
-    assessment: str = "not_started"  # not_started | in_progress | failed | passed (assessment issue)
+    assessment: str = "not_started"  # not_started | in_progress | failed | passed
     certificate: str = "none"  # none | valid | expired | revoked (certificates issue)
 
     @property
@@ -90,6 +91,7 @@ def progress_for(session: Session, user_ids: list[int], course_ids: list[int]) -
         (e.user_id, e.course_id): e
         for e in session.scalars(select(Enrolment).where(Enrolment.user_id.in_(user_set), Enrolment.course_id.in_(course_set)))
     }
+    assessments = assessment_states(session, user_set, course_set)
     completed: dict[int, set[int]] = {}
     all_lessons = {lesson for shape in shapes.values() for lesson in shape.module_of}
     if all_lessons:
@@ -120,6 +122,7 @@ def progress_for(session: Session, user_ids: list[int], course_ids: list[int]) -
                 completed_lesson_ids=done_ids,
                 modules=tuple(per_module),
                 last_lesson_id=enrolment.last_lesson_id if enrolment else None,
+                assessment=assessments.get((user_id, course_id), "not_started"),
             )
     return result
 

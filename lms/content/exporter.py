@@ -44,6 +44,8 @@ def export_content(session: Session, target: Path, store: FileStorage) -> list[s
             "prerequisites": list(course.prerequisites or []),
             "questions_per_attempt": course.questions_per_attempt,
             "require_reading_time": course.require_reading_time,
+            "max_attempts": course.max_attempts, "cooldown_hours": course.cooldown_hours,
+            "time_limit_minutes": course.time_limit_minutes, "show_correct_answers": course.show_correct_answers,
         }), encoding="utf-8")
         modules = session.scalars(select(Module).where(Module.course_id == course.id, Module.is_published).order_by(Module.position))
         for module in modules:

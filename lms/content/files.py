@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from lms.catalog.models import SHOW_CORRECT_ANSWERS
 from lms.content.gift import Problem
 
 LANGUAGES = ("vi", "en")
@@ -63,6 +64,10 @@ class CourseFile:
     prerequisites: list[str]
     questions_per_attempt: int
     require_reading_time: bool = False
+    max_attempts: int = 3
+    cooldown_hours: int = 24
+    time_limit_minutes: int = 0
+    show_correct_answers: str = SHOW_CORRECT_ANSWERS[1]
     modules: list[ModuleFile] = field(default_factory=list)
     assets: dict[str, Path] = field(default_factory=dict)
     folder: Path | None = None
@@ -135,6 +140,14 @@ def _number(data: dict, key: str, default, kind, low, high, path: Path, problems
         problems.add(path, 1, f"'{key}' must be between {low} and {high}")
         return default
     return kind(value)
+
+
+def _choice(data: dict, key: str, allowed: tuple[str, ...], path: Path, problems: _Collector) -> str:
+    value = data.get(key, allowed[-1])
+    if value not in allowed:
+        problems.add(path, 1, f"'{key}' must be one of {', '.join(allowed)}")
+        return allowed[-1]
+    return value
 
 
 def split_front_matter(text: str) -> tuple[dict | None, str, int, str | None]:
@@ -220,6 +233,10 @@ def read_course(folder: Path) -> tuple[CourseFile | None, list[Problem]]:
         prerequisites=prerequisites,
         questions_per_attempt=_number(data, "questions_per_attempt", 20, int, 1, 200, course_yml, problems),
         require_reading_time=bool(data.get("require_reading_time", False)),
+        max_attempts=_number(data, "max_attempts", 3, int, 1, 100, course_yml, problems),
+        cooldown_hours=_number(data, "cooldown_hours", 24, int, 0, 24 * 90, course_yml, problems),
+        time_limit_minutes=_number(data, "time_limit_minutes", 0, int, 0, 600, course_yml, problems),
+        show_correct_answers=_choice(data, "show_correct_answers", SHOW_CORRECT_ANSWERS, course_yml, problems),
         folder=folder,
     )
     for entry in sorted(folder.iterdir()):

@@ -7,11 +7,12 @@ import mimetypes
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lms.assessment.bank import fingerprint, to_data
 from lms.assessment.models import Question
+from lms.catalog.learning_models import Enrolment
 from lms.catalog.models import PUBLISHED, Course, CourseAsset, CourseVersion, Lesson, Module
 from lms.content.checks import Bundle, check_bundle, image_size, read_bank
 from lms.content.files import CourseFile, find_banks, find_course_folders, read_course
@@ -66,6 +67,7 @@ def course_fingerprint(bundle: Bundle, asset_hashes: dict[str, str]) -> str:
         course.track, course.title, course.summary, course.estimated_hours, course.pass_mark,
         course.certificate_validity_months, course.required_for_onboarding, course.prerequisites,
         course.questions_per_attempt, course.require_reading_time,
+        course.max_attempts, course.cooldown_hours, course.time_limit_minutes, course.show_correct_answers,
         [(m.slug, m.position, m.title, [(l.slug, _lesson_fingerprint(l)) for l in m.lessons]) for m in course.modules],
         {lang: [to_data(q) for q in questions] for lang, questions in sorted(bundle.banks.items())},
         sorted(asset_hashes.items()),
@@ -104,6 +106,10 @@ def import_bundle(session: Session, bundle: Bundle, store: FileStorage | None, c
     course.prerequisites = list(source.prerequisites)
     course.questions_per_attempt = source.questions_per_attempt
     course.require_reading_time = source.require_reading_time
+    course.max_attempts = source.max_attempts
+    course.cooldown_hours = source.cooldown_hours
+    course.time_limit_minutes = source.time_limit_minutes
+    course.show_correct_answers = source.show_correct_answers
     session.flush()
 
     lesson_ids = _sync_lessons(session, course, bundle, report)
@@ -120,6 +126,9 @@ def import_bundle(session: Session, bundle: Bundle, store: FileStorage | None, c
     session.add(CourseVersion(course_id=course.id, number=number, lesson_ids=lesson_ids, content_hash=digest,
                               change_note=change_note or ("" if previous is None else "; ".join(report.changes)[:2000]),
                               requires_recertification=requires_recertification and previous is not None))
+    if requires_recertification and previous is not None:
+        # everyone enrolled moves to this version: its lessons and a new pass are required again
+        session.execute(update(Enrolment).where(Enrolment.course_id == course.id).values(version=number))
     session.flush()
     report.outcome = "created" if created else "updated"
     report.version = number

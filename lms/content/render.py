@@ -1,6 +1,7 @@
 """Lesson Markdown to sanitised HTML (done once, at import or save) and video allow-listing. Pure."""
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -144,6 +145,16 @@ def render_markdown(
         link_rel="noopener noreferrer nofollow",
     )
     return Rendered(html=clean, problems=problems)
+
+
+def render_question_text(text: str, text_format: str = "moodle") -> str:
+    """A question's text as safe HTML: Markdown rendered, HTML sanitised, plain text escaped."""
+    if text_format == "markdown":
+        return render_markdown(text).html
+    if text_format in {"moodle", "html"}:
+        return nh3.clean(text.replace("\n", "<br>"), tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
+                         clean_content_tags={"script", "style"}, link_rel="noopener noreferrer nofollow")
+    return html.escape(text).replace("\n", "<br>")
 
 
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{6,20}$")
