@@ -137,6 +137,33 @@ def complete_lesson(session: Session, user_id: int, course: Course, lesson: Less
     return updated == 1
 
 
+def sync_offline_completions(session: Session, user_id: int, lesson_ids: list[int]) -> dict[int, str]:
+    """Record lessons a learner marked complete while offline; replaying the same list changes nothing.
+
+    Per lesson: completed (new), already (was complete), too_early (reading time not reached),
+    not_enrolled, not_found (unknown or unpublished lesson).
+    """
+    results: dict[int, str] = {}
+    for lesson_id in dict.fromkeys(lesson_ids):
+        found = session.execute(
+            select(Lesson, Course)
+            .join(Module, Lesson.module_id == Module.id)
+            .join(Course, Module.course_id == Course.id)
+            .where(Lesson.id == lesson_id, Lesson.is_published, Module.is_published, Course.status == PUBLISHED)
+        ).first()
+        if found is None:
+            results[lesson_id] = "not_found"
+            continue
+        lesson, course = found
+        try:
+            results[lesson_id] = "completed" if complete_lesson(session, user_id, course, lesson) else "already"
+        except NotEnrolled:
+            results[lesson_id] = "not_enrolled"
+        except TooEarly:
+            results[lesson_id] = "too_early"
+    return results
+
+
 @dataclass(frozen=True)
 class Neighbours:
     previous: tuple[Module, Lesson] | None

@@ -1,7 +1,7 @@
 """Learning views: catalogue, course page, enrolment, lessons, assets."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -27,6 +27,7 @@ from lms.catalog.services import (
     outline,
     published_courses,
     record_lesson_view,
+    sync_offline_completions,
     unenrol_learner,
 )
 from lms.content.render import video_embed
@@ -36,12 +37,22 @@ from lms.extensions import db
 from lms.storage import storage
 
 
+# sent by static/js/offline.js when it stores a course's pages for offline reading
+PREFETCH_HEADER = "X-LMS-Prefetch"
+MAX_SYNC_ITEMS = 500
+
+
 def _lang() -> str:
     return str(get_locale())
 
 
 def _course_or_404(slug: str) -> Course:
     return get_published_course(db.session, slug) or abort(404)
+
+
+def _is_enrolled(course: Course) -> bool:
+    enrolment = get_enrolment(db.session, current_user.id, course.id)
+    return enrolment is not None and enrolment.status == ACTIVE
 
 
 @bp.get("/courses")
@@ -126,8 +137,7 @@ def handout(slug: str):
     from lms.catalog.handout import course_handout  # imported here: WeasyPrint is heavy to load in every worker
 
     course = _course_or_404(slug)
-    enrolment = get_enrolment(db.session, current_user.id, course.id)
-    if enrolment is None or enrolment.status != ACTIVE:
+    if not _is_enrolled(course):
         abort(404)
     path = course_handout(db.session, course, outline(db.session, course), _lang(), storage())
     return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=f"{course.slug}-{_lang()}.pdf", max_age=3600)
@@ -141,8 +151,9 @@ def lesson(slug: str, module_slug: str, lesson_slug: str):
     enrolment = get_enrolment(db.session, current_user.id, course.id)
     if enrolment is None or enrolment.status != ACTIVE:
         return render_template("catalog/enrol_prompt.html", course=course, form=ActionForm(), lang=_lang()), 403
-    record_lesson_view(db.session, current_user.id, enrolment, lesson)
-    db.session.commit()
+    if request.headers.get(PREFETCH_HEADER) != "1":  # saving a course for offline reading is not reading it
+        record_lesson_view(db.session, current_user.id, enrolment, lesson)
+        db.session.commit()
     course_outline = outline(db.session, course)
     progress = course_progress(db.session, current_user.id, course.id)
     module = next(m for m, _ in course_outline if m.id == lesson.module_id)
@@ -177,3 +188,31 @@ def complete(slug: str, module_slug: str, lesson_slug: str):
         return redirect(url_for("catalog.lesson", slug=slug, module_slug=after[0].slug, lesson_slug=after[1].slug))
     flash(_("You finished the last lesson of this course."), "success")
     return redirect(url_for("catalog.course", slug=slug))
+
+
+@bp.get("/courses/<slug>/offline.json")
+@login_required
+def offline_manifest(slug: str):
+    """What to store for reading this course offline: its lesson pages, assets, stylesheet and scripts."""
+    course = _course_or_404(slug)
+    if not _is_enrolled(course):
+        return jsonify(error="not_enrolled"), 403
+    lessons = [url_for("catalog.lesson", slug=slug, module_slug=m.slug, lesson_slug=l.slug) for m, ls in outline(db.session, course) for l in ls]
+    assets = [url_for("catalog.asset", slug=slug, name=name) for name in db.session.scalars(select(CourseAsset.name).where(CourseAsset.course_id == course.id))]
+    static = [url_for("static", filename=name) for name in ("css/app.css", "js/offline.js", "img/favicon.svg")]
+    return jsonify(course=slug, pages=[url_for("catalog.course", slug=slug), *lessons], files=[*assets, *static])
+
+
+@bp.post("/progress/sync")
+@login_required
+def sync_progress():
+    """Lessons marked complete offline, sent when the phone is back online: {"lessons": [id, ...]}."""
+    payload = request.get_json(silent=True)
+    lesson_ids = payload.get("lessons") if isinstance(payload, dict) else None
+    if not isinstance(lesson_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in lesson_ids):
+        return jsonify(error="bad_request", message="send {\"lessons\": [lesson id, ...]}"), 400
+    if len(lesson_ids) > MAX_SYNC_ITEMS:
+        return jsonify(error="too_many", message=f"at most {MAX_SYNC_ITEMS} lessons per request"), 413
+    results = sync_offline_completions(db.session, current_user.id, lesson_ids)
+    db.session.commit()
+    return jsonify(results=[{"lesson": lesson_id, "status": status} for lesson_id, status in results.items()])

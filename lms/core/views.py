@@ -1,7 +1,7 @@
 """Views of the core blueprint."""
 from __future__ import annotations
 
-from flask import abort, current_app, jsonify, redirect, render_template, session, url_for
+from flask import abort, current_app, jsonify, redirect, render_template, send_from_directory, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import text
@@ -56,3 +56,12 @@ def healthz():
         database = "error"
     status = 200 if database == "ok" else 503
     return jsonify(status="ok" if status == 200 else "error", database=database), status
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The offline service worker, served from the root so its scope covers every page."""
+    response = send_from_directory(current_app.static_folder, "js/sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -74,3 +74,12 @@ def assert_accessible(page):
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
     violations = results.response["violations"]
     assert violations == [], results.generate_report()
+
+
+def log_in(page, base: str, login: str, password: str) -> None:
+    """Sign in through the Vietnamese login form and land on the dashboard."""
+    page.goto(f"{base}/login")
+    page.get_by_label("Email hoặc số điện thoại").fill(login)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name="Đăng nhập").last.click()
+    page.wait_for_url(f"{base}/dashboard")

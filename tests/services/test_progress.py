@@ -182,3 +182,21 @@ def test_progress_for_many_learners_uses_a_fixed_number_of_queries(session, coun
     with count_queries() as lots:
         progress_for(session, [u.id for u in many_users], [course.id])
     assert few.count == lots.count
+
+
+def test_offline_completions_are_counted_once_however_often_they_are_sent(session):
+    from lms.catalog.services import sync_offline_completions
+
+    user = make_user(session)
+    course = make_course(session)
+    enrol_learner(session, user.id, course)
+    other = make_course(session, slug="not-mine", modules=(("m", 1),))
+    first, second = lessons_of(session, course)[:2]
+    not_mine = lessons_of(session, other)[0]
+    results = sync_offline_completions(session, user.id, [first.id, second.id, first.id, not_mine.id, 999_999])
+    session.commit()
+    assert results == {first.id: "completed", second.id: "completed", not_mine.id: "not_enrolled", 999_999: "not_found"}
+    assert sync_offline_completions(session, user.id, [first.id, second.id]) == {first.id: "already", second.id: "already"}
+    session.commit()
+    assert course_progress(session, user.id, course.id).done == 2
+    assert session.scalar(select(func.count()).select_from(LessonProgress).where(LessonProgress.user_id == user.id)) == 2
