@@ -198,11 +198,15 @@ QUESTION_BANK_VI = """
 ::{module}-numerical:: Hạn đóng gói đơn livestream là bao nhiêu giờ? {{#24:2}}
 
 ::{module}-matching:: Ghép nền tảng với loại hình. {{=Shopee -> Sàn thương mại điện tử =TikTok -> Mạng xã hội video =Zalo -> Ứng dụng nhắn tin}}
+
+::{module}-missing:: Mật ong {{=nguyên chất ~pha đường ~pha nước}} được bán với giá cao nhất.
+
+::{module}-essay:: Kể về buổi livestream đầu tiên của bạn. {{}}
 """
 QUESTION_BANK_EN = QUESTION_BANK_VI.replace("Mật ong nên bảo quản ở đâu?", "Where should honey be stored?").replace("Nơi khô mát", "A cool dry place")
 
 
-def make_questions(session, course, kinds=("single", "multiple", "truefalse", "short", "numerical", "matching")):
+def make_questions(session, course, kinds=("single", "multiple", "truefalse", "short", "numerical", "matching", "missing", "essay")):
     """Give every module of the course one question of each kind (vi and en), as the importer stores them; returns titles."""
     from sqlalchemy import select
 

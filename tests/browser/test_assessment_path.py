@@ -19,6 +19,7 @@ RIGHT_ANSWERS = [
     (("chữa bệnh",), "click", ("Sai", "False")),
     (("Đơn vị đo",), "fill", "KG"),
     (("bao nhiêu giờ",), "fill", "24,5"),
+    (("được bán với giá cao nhất",), "click", ("nguyên chất", "nguyên chất")),
     (("Ghép nền tảng",), "match", {"Shopee": "Sàn thương mại điện tử", "TikTok": "Mạng xã hội video", "Zalo": "Ứng dụng nhắn tin"}),
 ]
 
@@ -55,7 +56,7 @@ def test_fail_wait_out_the_cooldown_retake_and_pass(live_server, phone_page, mon
     page.goto(f"{base}/courses/honey-basics")
     page.get_by_role("link", name="Đến bài kiểm tra cuối khóa").click()
     page.get_by_role("button", name="Bắt đầu làm bài").click()
-    assert page.locator("fieldset.question").count() == 12
+    assert page.locator("fieldset.question").count() == 14
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert_accessible(page)
     page.locator("fieldset.question input[type=radio]").first.check()
@@ -82,7 +83,7 @@ def test_fail_wait_out_the_cooldown_retake_and_pass(live_server, phone_page, mon
     assert "Where should honey be stored?" in page.content()
     answer_everything_right(page)
     page.get_by_role("button", name="Finish and submit…").click()
-    assert "12 of 12 questions answered" in page.content()
+    assert "14 of 14 questions answered" in page.content()
     page.get_by_role("button", name="Submit and finish").click()
     assert "Passed. Congratulations!" in page.content()
     assert "Score: 100%" in page.content()

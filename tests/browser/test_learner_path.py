@@ -82,3 +82,23 @@ def test_read_offline_mark_complete_and_sync_when_back_online(live_server, phone
     with app.app_context():
         rows = list(db.session.scalars(select(LessonProgress).where(LessonProgress.lesson_id == second)))
         assert len(rows) == 1 and rows[0].completed_at is not None
+
+
+def test_printing_a_lesson_leaves_out_navigation_and_buttons(live_server, phone_page):
+    from lms.catalog.services import enrol_learner
+
+    base, app = live_server
+    with app.app_context():
+        course = make_course(db.session)
+        learner = make_user(db.session, login="0912345678")
+        enrol_learner(db.session, learner.id, course)
+        db.session.commit()
+    page = phone_page
+    log_in(page, base, "0912345678", PASSWORD)
+    page.goto(f"{base}/courses/honey-basics/basics/lesson-1")
+    page.emulate_media(media="print")
+    expect(page.get_by_text("Nội dung 1.1")).to_be_visible()
+    for hidden in (".site-header", ".site-footer", ".lesson-actions", ".crumbs"):
+        expect(page.locator(hidden)).to_be_hidden()
+    page.emulate_media(media="screen")
+    expect(page.locator(".lesson-actions")).to_be_visible()

@@ -73,7 +73,9 @@ def test_the_draw_represents_every_module_and_is_stored(session, setup):
 def test_a_bank_smaller_than_the_draw_gives_every_question(session, setup):
     course, learner = setup
     attempt = start_attempt(session, learner.id, course, "vi", utcnow())
-    assert len(attempt.items) == 12 and len({i.question_id for i in attempt.items}) == 12
+    # 14 graded questions; the two essays in the bank are never drawn
+    assert len(attempt.items) == 14 and len({i.question_id for i in attempt.items}) == 14
+    assert "essay" not in {i.question_data["kind"] for i in attempt.items}
 
 
 def test_answers_are_shuffled_per_attempt_except_true_false(session, setup):
@@ -107,7 +109,7 @@ def test_partial_credit_counts_towards_the_score(session, setup):
     half = dict(WRONG, multiple=[0])  # one of two right answers: 50% of that question
     attempt = take(session, course, learner, half, utcnow())
     fractions = {i.question_data["kind"]: i.fraction for i in attempt.items}
-    assert fractions["multiple"] == 0.5 and attempt.score == pytest.approx(100 * 2 * 0.5 / 12, abs=0.01)
+    assert fractions["multiple"] == 0.5 and attempt.score == pytest.approx(100 * 2 * 0.5 / 14, abs=0.01)
 
 
 def test_three_failures_start_a_cooldown_then_three_new_attempts(session, setup):

@@ -1,12 +1,15 @@
 """Taking the final assessment over HTTP: nothing to peek at, answers saved and resumed, bad input refused."""
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+import lms.clock
 from lms.assessment.models import Attempt, AttemptItem
 from lms.catalog.models import Course
 from lms.catalog.services import enrol_learner
+from lms.db import utcnow
 from lms.extensions import db
 from tests.conftest import make_course, make_questions, make_user
 
@@ -85,7 +88,7 @@ def test_answers_are_saved_and_shown_again_then_scored_on_submission(client, app
     # finishing asks for confirmation first; only the confirmation submits
     response = client.post(f"/assessment/attempts/{attempt_id}", data={**data, "action": "finish"})
     assert response.headers["Location"].endswith(f"/assessment/attempts/{attempt_id}/submit")
-    assert re.search(r"\b12\b\D+\b12\b", client.get(response.headers["Location"]).get_data(as_text=True))
+    assert re.search(r"\b14\b\D+\b14\b", client.get(response.headers["Location"]).get_data(as_text=True))
     assert client.post(f"/assessment/attempts/{attempt_id}/submit").status_code == 302
     status, score, _ = attempt_row(app, attempt_id)
     assert status == "submitted" and score == 100
@@ -128,7 +131,7 @@ def test_a_malformed_number_or_an_overlong_answer_is_refused_with_a_message(clie
     assert "aria-invalid" in page and "12,3,4" in page
     data = form_for(app, attempt_id, dict(RIGHT, short="x" * 500))
     assert client.post(f"/assessment/attempts/{attempt_id}", data=data).status_code == 422
-    assert attempt_row(app, attempt_id)[2] == [None] * 12
+    assert attempt_row(app, attempt_id)[2] == [None] * 14
 
 
 def positions(app, attempt_id) -> dict[str, int]:
@@ -151,7 +154,7 @@ def test_answers_to_questions_not_in_the_attempt_are_rejected(client, app, cours
         "stray field": {"score": "100"},
     }[tamper])
     assert client.post(f"/assessment/attempts/{attempt_id}", data=data).status_code == 400
-    assert attempt_row(app, attempt_id)[2] == [None] * 12
+    assert attempt_row(app, attempt_id)[2] == [None] * 14
 
 
 def test_someone_elses_attempt_is_not_found(client, app, course, users):
@@ -167,7 +170,7 @@ def test_someone_elses_attempt_is_not_found(client, app, course, users):
     assert client.post(f"/assessment/attempts/{attempt_id}", data=form_for(app, attempt_id, WRONG)).status_code == 404
     assert client.post(f"/assessment/attempts/{attempt_id}/submit").status_code == 404
     assert client.get(f"/assessment/attempts/{attempt_id}/review").status_code == 404
-    assert attempt_row(app, attempt_id) == ("in_progress", None, [None] * 12)
+    assert attempt_row(app, attempt_id) == ("in_progress", None, [None] * 14)
 
 
 def test_the_assessment_needs_an_enrolment(client, app, course):
@@ -206,3 +209,17 @@ def test_course_page_and_dashboard_show_the_assessment_state(client, app, course
     for path in ("/courses/honey-basics", "/dashboard"):
         page = client.get(path).get_data(as_text=True)
         assert "Bài kiểm tra cuối khóa" in page and "đạt" in page, path
+
+
+def test_answers_sent_after_the_time_limit_are_not_kept_and_the_attempt_is_scored(client, app, course, monkeypatch):
+    with app.app_context():
+        db.session.scalar(select(Course).where(Course.slug == course)).time_limit_minutes = 10
+        db.session.commit()
+    login(client)
+    attempt_id = start(client)
+    later = utcnow() + timedelta(minutes=15)
+    monkeypatch.setattr(lms.clock, "now", lambda: later)
+    response = client.post(f"/assessment/attempts/{attempt_id}", data=form_for(app, attempt_id, RIGHT))
+    assert response.headers["Location"].endswith(f"/assessment/attempts/{attempt_id}/review")
+    assert attempt_row(app, attempt_id) == ("submitted", 0.0, [None] * 14)
+    assert "Đã hết giờ" in client.get(response.headers["Location"]).get_data(as_text=True)
