@@ -30,7 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from lms.extensions import babel, csrf, db, login_manager
+    from lms.extensions import babel, csrf, db, limiter, login_manager
     from lms.i18n import select_locale
     from lms.accounts import access  # noqa: F401  registers the user loader
 
@@ -38,6 +38,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    limiter.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"
@@ -47,10 +48,11 @@ def register_blueprints(app: Flask) -> None:
     from lms.accounts import bp as accounts_bp
     from lms.admin import bp as admin_bp
     from lms.assessment.views import bp as assessment_bp
+    from lms.credentials.views import bp as credentials_bp
     from lms.catalog import bp as catalog_bp
     from lms.core import bp as core_bp
 
-    for blueprint in (core_bp, accounts_bp, admin_bp, catalog_bp, assessment_bp):
+    for blueprint in (core_bp, accounts_bp, admin_bp, catalog_bp, assessment_bp, credentials_bp):
         app.register_blueprint(blueprint)
 
 
@@ -75,5 +77,6 @@ def register_security(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from lms.cli import lms_cli
     from lms.content import cli as content_cli  # noqa: F401  adds the content commands
+    from lms.credentials import cli as credentials_cli  # noqa: F401  adds the certificate commands
 
     app.cli.add_command(lms_cli)

@@ -27,9 +27,12 @@ DEMO_ACCOUNTS = (
 
 @lms_cli.command("init")
 def init_command():
-    """Create or upgrade the database schema (safe to run again)."""
+    """Create or upgrade the database schema and the first signing key (safe to run again)."""
+    from lms.credentials.context import keystore
+
     migrate.upgrade(db.engine)
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"Signing key: {keystore().create()}")
 
 
 @lms_cli.command("db-revision")

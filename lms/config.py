@@ -59,6 +59,16 @@ def load_config(overrides: Mapping[str, Any] | None = None, env: Mapping[str, st
         "SITE_NAME": env.get("LMS_SITE_NAME", "OCOP Seller Academy"),
         "PUBLIC_URL": env.get("LMS_PUBLIC_URL", "http://127.0.0.1:5000"),
         "PAGE_SIZE": 25,
+        "SIGNING_KEYS_DIR": env.get("LMS_SIGNING_KEYS_DIR") or str(instance / "keys"),
+        "ISSUER_NAME": env.get("LMS_ISSUER_NAME", "Trung tâm Xúc tiến Thương mại Nông nghiệp (Agritrade)"),
+        "ISSUER_EMAIL": env.get("LMS_ISSUER_EMAIL", ""),
+        # holders of a version older than one that requires recertification keep it valid this long
+        "RECERTIFICATION_GRACE_DAYS": int(env.get("LMS_RECERTIFICATION_GRACE_DAYS", 90)),
+        # Flask-Limiter: memory:// in one process; redis://host:6379 when several servers share limits
+        "RATELIMIT_STORAGE_URI": env.get("LMS_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "VERIFY_RATE_LIMIT": env.get("LMS_VERIFY_RATE_LIMIT", "60 per minute"),
+        "LOGIN_RATE_LIMIT": env.get("LMS_LOGIN_RATE_LIMIT", "10 per minute"),
         "TESTING": False,
     }
     config.update(overrides)

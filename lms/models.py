@@ -4,5 +4,6 @@ from lms.accounts.models import Role, User
 from lms.assessment.models import Attempt, AttemptItem, Question
 from lms.catalog.learning_models import Enrolment, LessonProgress
 from lms.catalog.models import Course, CourseAsset, CourseVersion, Lesson, Module
+from lms.credentials.models import Certificate, CertificateEvent
 
-__all__ = ["Attempt", "AttemptItem", "Base", "Course", "CourseAsset", "CourseVersion", "Enrolment", "Lesson", "LessonProgress", "Module", "Question", "Role", "User"]
+__all__ = ["Attempt", "AttemptItem", "Base", "Certificate", "CertificateEvent", "Course", "CourseAsset", "CourseVersion", "Enrolment", "Lesson", "LessonProgress", "Module", "Question", "Role", "User"]

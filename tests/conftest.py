@@ -55,12 +55,23 @@ def app_config(database_url, tmp_path):
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "WTF_CSRF_ENABLED": False,
         "PUBLIC_URL": "http://localhost",
+        # generous limits: tests sign in often; tests of the limits set their own
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        "VERIFY_RATE_LIMIT": "1000 per minute",
     }
+
+
+def with_signing_key(application):
+    """Give the app its first certificate-signing key, as `flask lms init` does."""
+    from lms.credentials.keys import KeyStore
+
+    KeyStore(Path(application.config["SIGNING_KEYS_DIR"])).create()
+    return application
 
 
 @pytest.fixture
 def app(app_config):
-    application = create_app(app_config)
+    application = with_signing_key(create_app(app_config))
     yield application
     engine = application.extensions["lms_db"].engine
     wipe(engine)
@@ -70,7 +81,7 @@ def app(app_config):
 @pytest.fixture
 def csrf_app(app_config):
     """An app with CSRF protection on, as in production."""
-    application = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+    application = with_signing_key(create_app({**app_config, "WTF_CSRF_ENABLED": True}))
     yield application
     engine = application.extensions["lms_db"].engine
     wipe(engine)

@@ -32,6 +32,7 @@ class Question(Base):
 
 
 IN_PROGRESS, SUBMITTED = "in_progress", "submitted"
+FINAL, RENEWAL = "final", "renewal"
 
 
 class Attempt(Base):
@@ -46,6 +47,8 @@ class Attempt(Base):
     # the learner's own count for this course: two tabs starting at once cannot both take the same number
     number: Mapped[int] = mapped_column(Integer)
     course_version: Mapped[int] = mapped_column(Integer)
+    # "final", or "renewal": a shorter refresher that renews a certificate
+    purpose: Mapped[str] = mapped_column(String(10), default=FINAL)
     lang: Mapped[str] = mapped_column(String(5))
     status: Mapped[str] = mapped_column(String(12), default=IN_PROGRESS)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

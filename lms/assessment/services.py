@@ -5,6 +5,7 @@ about time (cooldown, time limit) are tested by passing a later time.
 """
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from lms.assessment.bank import GRADED_KINDS, from_data
 from lms.assessment.draw import draw_questions, shuffle_answers
-from lms.assessment.models import IN_PROGRESS, SUBMITTED, Attempt, AttemptItem, Question
+from lms.assessment.models import FINAL, IN_PROGRESS, SUBMITTED, Attempt, AttemptItem, Question
 from lms.assessment.responses import ItemShape, for_scoring
 from lms.assessment.review import describe_response
 from lms.assessment.scoring import score_response
@@ -105,10 +106,14 @@ def is_expired(attempt: Attempt, now: datetime) -> bool:
     return attempt.status == IN_PROGRESS and attempt.deadline_at is not None and now > attempt.deadline_at + DEADLINE_GRACE
 
 
-def allowance(session: Session, user_id: int, course: Course, now: datetime) -> Allowance:
-    """May this learner start (or resume) an attempt now, and how many are left before a cooldown."""
+def allowance(session: Session, user_id: int, course: Course, now: datetime, purpose: str = FINAL, since: datetime | None = None) -> Allowance:
+    """May this learner start (or resume) an attempt now, and how many are left before a cooldown.
+
+    A renewal (purpose "renewal") counts only renewal attempts started after `since`, the issue
+    time of the certificate being renewed.
+    """
     close_expired(session, user_id, course.id, now)
-    attempts = attempts_of(session, user_id, course.id)
+    attempts = [a for a in attempts_of(session, user_id, course.id) if a.purpose == purpose and (since is None or a.started_at >= since)]
     floor = recertification_floor(session, course.id)
     counted = [a for a in attempts if a.status == SUBMITTED and a.course_version >= floor]
     best = max((a.score for a in counted if a.score is not None), default=None)
@@ -131,9 +136,15 @@ def allowance(session: Session, user_id: int, course: Course, now: datetime) -> 
     return Allowance(True, "ok", left, best_score=best)
 
 
-def start_attempt(session: Session, user_id: int, course: Course, lang: str, now: datetime, rng: random.Random | None = None) -> Attempt:
+def questions_in(course: Course, purpose: str) -> int:
+    """A renewal is a short refresher: half the questions of the final assessment."""
+    return course.questions_per_attempt if purpose == FINAL else max(1, math.ceil(course.questions_per_attempt / 2))
+
+
+def start_attempt(session: Session, user_id: int, course: Course, lang: str, now: datetime, rng: random.Random | None = None,
+                  purpose: str = FINAL, since: datetime | None = None) -> Attempt:
     """Resume the running attempt, or draw a new one (fixed and stored now). Raises CannotStart, AlreadyStarted."""
-    rules = allowance(session, user_id, course, now)
+    rules = allowance(session, user_id, course, now, purpose, since)
     if rules.in_progress is not None:
         return rules.in_progress
     if not rules.can_start:
@@ -142,11 +153,11 @@ def start_attempt(session: Session, user_id: int, course: Course, lang: str, now
     enrolment = session.scalar(select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course.id))
     number = (session.scalar(select(func.max(Attempt.number)).where(Attempt.user_id == user_id, Attempt.course_id == course.id)) or 0) + 1
     attempt = Attempt(
-        user_id=user_id, course_id=course.id, number=number, lang=lang, status=IN_PROGRESS, started_at=now,
+        user_id=user_id, course_id=course.id, number=number, lang=lang, status=IN_PROGRESS, started_at=now, purpose=purpose,
         course_version=max(enrolment.version, recertification_floor(session, course.id)), pass_mark=course.pass_mark,
         deadline_at=now + timedelta(minutes=course.time_limit_minutes) if course.time_limit_minutes else None,
     )
-    chosen = draw_questions(_graded_pool(session, course.id), course.questions_per_attempt, rng)
+    chosen = draw_questions(_graded_pool(session, course.id), questions_in(course, purpose), rng)
     questions = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_(chosen)))}
     session.add(attempt)
     try:
@@ -222,7 +233,8 @@ def may_see_correct_answers(session: Session, attempt: Attempt, course: Course) 
     if course.show_correct_answers != "after_passing_or_last_attempt":
         return False
     floor = recertification_floor(session, course.id)
-    failed = [a for a in attempts_of(session, attempt.user_id, course.id) if a.status == SUBMITTED and not a.passed and a.course_version >= floor]
+    failed = [a for a in attempts_of(session, attempt.user_id, course.id)
+              if a.status == SUBMITTED and not a.passed and a.course_version >= floor and a.purpose == attempt.purpose]
     return attempt.id in _cycles(failed, course.max_attempts, timedelta(hours=course.cooldown_hours)).last_allowed_ids
 
 
@@ -237,7 +249,7 @@ def assessment_states(session: Session, user_ids: set[int], course_ids: set[int]
     rank = {"failed": 1, "in_progress": 2, "passed": 3}
     rows = session.execute(
         select(Attempt.user_id, Attempt.course_id, Attempt.status, Attempt.passed, Attempt.course_version)
-        .where(Attempt.user_id.in_(user_ids), Attempt.course_id.in_(course_ids))
+        .where(Attempt.user_id.in_(user_ids), Attempt.course_id.in_(course_ids), Attempt.purpose == FINAL)
     )
     for user_id, course_id, status, passed, version in rows:
         if version < floors.get(course_id, 0):

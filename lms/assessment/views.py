@@ -1,7 +1,7 @@
 """Assessment pages: overview and history, taking an attempt, confirming submission, review, statistics."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,7 +10,7 @@ from lms import clock
 from lms.accounts.access import role_required
 from lms.accounts.models import Role
 from lms.assessment.bank import from_data
-from lms.assessment.models import IN_PROGRESS, Attempt
+from lms.assessment.models import FINAL, IN_PROGRESS, RENEWAL, Attempt
 from lms.assessment.responses import MAX_TEXT, Tampered, form_state, read_answers
 from lms.assessment.review import correct_answers, describe_response, verdict
 from lms.assessment.services import (
@@ -23,6 +23,7 @@ from lms.assessment.services import (
     item_shape,
     may_see_correct_answers,
     question_stats,
+    questions_in,
     save_answers,
     start_attempt,
     submit_attempt,
@@ -32,6 +33,8 @@ from lms.catalog.models import Course
 from lms.catalog.progress import course_progress
 from lms.catalog.services import get_published_course
 from lms.content.render import render_question_text
+from lms.credentials.context import issuing_context, prepare_pdf_quietly
+from lms.credentials.services import issue_if_due, renew_if_passed, renewal_due
 from lms.extensions import db
 
 bp = Blueprint("assessment", __name__)
@@ -74,17 +77,38 @@ def _when(moment) -> str:
     return format_datetime(moment, "short")
 
 
+def _renewable(course: Course):
+    return renewal_due(db.session, current_user.id, course, clock.now().date(), current_app.config["RECERTIFICATION_GRACE_DAYS"])
+
+
+def _award(attempt: Attempt, course: Course):
+    """After a passing submission: issue (or renew) the certificate in the same transaction."""
+    if not attempt.passed:
+        return None
+    if attempt.purpose == RENEWAL:
+        return renew_if_passed(db.session, attempt.user_id, course, issuing_context(), clock.now())
+    return issue_if_due(db.session, attempt.user_id, course, issuing_context(), clock.now())
+
+
+def _announce(certificate) -> None:
+    if certificate is not None:
+        prepare_pdf_quietly(db.session, certificate)
+        flash(_("Your certificate is ready: code %(code)s.", code=certificate.code), "success")
+
+
 @bp.get("/courses/<slug>/assessment")
 @login_required
 def overview(slug: str):
     course = get_published_course(db.session, slug) or abort(404)
     now = clock.now()
     rules = allowance(db.session, current_user.id, course, now)
+    renewable = _renewable(course)
+    renewal = allowance(db.session, current_user.id, course, now, RENEWAL, renewable.issued_at) if renewable else None
     db.session.commit()  # expired attempts closed by the allowance check are kept scored
     attempts = attempts_of(db.session, current_user.id, course.id)
     progress = course_progress(db.session, current_user.id, course.id)
-    return render_template("assessment/overview.html", course=course, rules=rules, attempts=list(reversed(attempts)),
-                           progress=progress, lang=_lang(), form=ActionForm(), now=now)
+    return render_template("assessment/overview.html", course=course, rules=rules, attempts=list(reversed(attempts)), renewable=renewable,
+                           renewal=renewal, renewal_questions=questions_in(course, RENEWAL), progress=progress, lang=_lang(), form=ActionForm(), now=now)
 
 
 @bp.post("/courses/<slug>/assessment/start")
@@ -93,12 +117,19 @@ def start(slug: str):
     course = get_published_course(db.session, slug) or abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
+    purpose, since = FINAL, None
+    if request.form.get("purpose") == RENEWAL:
+        renewable = _renewable(course)
+        if renewable is None:
+            flash(_("None of your certificates of this course can be renewed now."), "error")
+            return redirect(url_for("assessment.overview", slug=slug))
+        purpose, since = RENEWAL, renewable.issued_at
     try:
         try:
-            attempt = start_attempt(db.session, current_user.id, course, _lang(), clock.now())
+            attempt = start_attempt(db.session, current_user.id, course, _lang(), clock.now(), purpose=purpose, since=since)
         except AlreadyStarted:
             db.session.rollback()
-            attempt = start_attempt(db.session, current_user.id, course, _lang(), clock.now())
+            attempt = start_attempt(db.session, current_user.id, course, _lang(), clock.now(), purpose=purpose, since=since)
     except CannotStart as error:
         db.session.rollback()
         flash(_cannot_start_message(error), "error")
@@ -139,10 +170,11 @@ def _render_attempt(attempt: Attempt, course: Course, typed=None, errors=None, s
 @login_required
 def take(attempt_id: int):
     attempt, course = _own_attempt(attempt_id)
-    if is_expired(attempt, clock.now()):
-        submit_attempt(db.session, attempt, clock.now(), by="time_limit")
+    if is_expired(attempt, clock.now()) and submit_attempt(db.session, attempt, clock.now(), by="time_limit"):
+        certificate = _award(attempt, course)
         db.session.commit()
         flash(_("Time is up. Your attempt was submitted with the answers you had saved."), "warning")
+        _announce(certificate)
     if attempt.status != IN_PROGRESS:
         return redirect(url_for("assessment.review", attempt_id=attempt.id))
     return _render_attempt(attempt, course)
@@ -164,7 +196,9 @@ def save(attempt_id: int):
     try:
         save_answers(db.session, attempt, {p: r for p, r in answers.responses.items() if p not in answers.errors}, clock.now())
     except AttemptClosed as closed:
+        certificate = _award(attempt, course)
         db.session.commit()
+        _announce(certificate)
         if str(closed) == "time_limit":
             flash(_("Time is up. Your attempt was submitted with the answers you had saved."), "warning")
         else:
@@ -187,9 +221,13 @@ def confirm(attempt_id: int):
     if form.validate_on_submit():
         now = clock.now()
         by = "time_limit" if is_expired(attempt, now) else "learner"
-        if not submit_attempt(db.session, attempt, now, by=by):
+        certificate = None
+        if submit_attempt(db.session, attempt, now, by=by):
+            certificate = _award(attempt, course)
+        else:
             flash(_("This attempt was already submitted; nothing was changed."), "info")
         db.session.commit()
+        _announce(certificate)
         return redirect(url_for("assessment.review", attempt_id=attempt.id))
     unanswered = [item.position for item in attempt.items if item.response is None]
     return render_template("assessment/confirm.html", attempt=attempt, course=course, unanswered=unanswered, form=form, lang=_lang())

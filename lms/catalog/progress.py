@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 from lms.assessment.services import assessment_states
 from lms.catalog.learning_models import ACTIVE, Enrolment, LessonProgress
 from lms.catalog.models import Course, CourseVersion, Lesson, Module
+from lms.credentials.models import SUPERSEDED, Certificate, public_status
+from lms.db import utcnow
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class CourseProgress:
     modules: tuple[ModuleProgress, ...] = ()
     last_lesson_id: int | None = None
     assessment: str = "not_started"  # not_started | in_progress | failed | passed
-    certificate: str = "none"  # none | valid | expired | revoked (certificates issue)
+    certificate: str = "none"  # none | valid | expired | revoked | suspended
 
     @property
     def percent(self) -> int:
@@ -79,6 +81,21 @@ def _shapes(session: Session, course_ids: set[int]) -> dict[int, _CourseShape]:
     return shapes
 
 
+def _certificate_states(session: Session, user_ids: set[int], course_ids: set[int]) -> dict[tuple[int, int], str]:
+    """The newest certificate's status per (user, course), by its stored expiry (see lms.credentials.services
+    for the full state with recertification deadlines)."""
+    today = utcnow().date()
+    states: dict[tuple[int, int], str] = {}
+    rows = session.execute(
+        select(Certificate.user_id, Certificate.course_id, Certificate.status, Certificate.expires_on)
+        .where(Certificate.user_id.in_(user_ids), Certificate.course_id.in_(course_ids), Certificate.status != SUPERSEDED)
+        .order_by(Certificate.issued_at)
+    )
+    for user_id, course_id, status, expires_on in rows:
+        states[(user_id, course_id)] = public_status(status, expires_on, today)
+    return states
+
+
 def progress_for(session: Session, user_ids: list[int], course_ids: list[int]) -> dict[tuple[int, int], CourseProgress]:
     """Progress of every (user, course) pair, in a fixed number of queries whatever the sizes."""
     user_set, course_set = set(user_ids), set(course_ids)
@@ -92,6 +109,7 @@ def progress_for(session: Session, user_ids: list[int], course_ids: list[int]) -
         for e in session.scalars(select(Enrolment).where(Enrolment.user_id.in_(user_set), Enrolment.course_id.in_(course_set)))
     }
     assessments = assessment_states(session, user_set, course_set)
+    certificates = _certificate_states(session, user_set, course_set)
     completed: dict[int, set[int]] = {}
     all_lessons = {lesson for shape in shapes.values() for lesson in shape.module_of}
     if all_lessons:
@@ -123,6 +141,7 @@ def progress_for(session: Session, user_ids: list[int], course_ids: list[int]) -
                 modules=tuple(per_module),
                 last_lesson_id=enrolment.last_lesson_id if enrolment else None,
                 assessment=assessments.get((user_id, course_id), "not_started"),
+                certificate=certificates.get((user_id, course_id), "none"),
             )
     return result
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from lms.catalog import bp
 from lms.catalog.forms import ActionForm
 from lms.catalog.learning_models import ACTIVE
-from lms.catalog.models import Course, CourseAsset, CourseVersion
+from lms.catalog.models import Course, CourseAsset, CourseVersion, Lesson, Module
 from lms.catalog.progress import course_progress, progress_for
 from lms.catalog.services import (
     NotEnrolled,
@@ -30,7 +30,10 @@ from lms.catalog.services import (
     sync_offline_completions,
     unenrol_learner,
 )
+from lms import clock
 from lms.content.render import video_embed
+from lms.credentials.context import issuing_context, prepare_pdf_quietly
+from lms.credentials.services import issue_if_due
 from lms.core.pagination import paginate
 from lms.core.templating import page_number
 from lms.extensions import db
@@ -48,6 +51,16 @@ def _lang() -> str:
 
 def _course_or_404(slug: str) -> Course:
     return get_published_course(db.session, slug) or abort(404)
+
+
+def issue_due_after_sync(session, user_id: int, lesson_ids: list[int]) -> list:
+    """Certificates earned by lessons completed offline (the last lesson may have been one of them)."""
+    if not lesson_ids:
+        return []
+    courses = session.scalars(select(Course).join(Module, Module.course_id == Course.id).join(Lesson, Lesson.module_id == Module.id)
+                              .where(Lesson.id.in_(lesson_ids)).distinct())
+    issued = [issue_if_due(session, user_id, course, issuing_context(), clock.now()) for course in courses]
+    return [certificate for certificate in issued if certificate is not None]
 
 
 def _is_enrolled(course: Course) -> bool:
@@ -181,7 +194,11 @@ def complete(slug: str, module_slug: str, lesson_slug: str):
         db.session.rollback()
         flash(_("Please read the lesson a little longer (about %(seconds)s more seconds) before marking it complete.", seconds=error.seconds_left), "warning")
         return redirect(here)
+    certificate = issue_if_due(db.session, current_user.id, course, issuing_context(), clock.now())
     db.session.commit()
+    if certificate is not None:
+        prepare_pdf_quietly(db.session, certificate)
+        flash(_("Your certificate is ready: code %(code)s.", code=certificate.code), "success")
     course_outline = outline(db.session, course)
     after = neighbours(course_outline, lesson).next
     if after:
@@ -214,5 +231,8 @@ def sync_progress():
     if len(lesson_ids) > MAX_SYNC_ITEMS:
         return jsonify(error="too_many", message=f"at most {MAX_SYNC_ITEMS} lessons per request"), 413
     results = sync_offline_completions(db.session, current_user.id, lesson_ids)
+    issued = issue_due_after_sync(db.session, current_user.id, [lesson for lesson, status in results.items() if status == "completed"])
     db.session.commit()
+    for certificate in issued:
+        prepare_pdf_quietly(db.session, certificate)
     return jsonify(results=[{"lesson": lesson_id, "status": status} for lesson_id, status in results.items()])

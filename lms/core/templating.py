@@ -17,6 +17,8 @@ from lms.core.forms import LanguageForm
 NAVIGATION = (
     ("catalog.catalogue", _l("Courses"), "anyone"),
     ("core.dashboard", _l("Dashboard"), None),
+    ("credentials.mine", _l("My certificates"), None),
+    ("credentials.verify_form", _l("Check a certificate"), "anyone"),
     ("admin.users", _l("Users"), (Role.ADMIN.value,)),
 )
 

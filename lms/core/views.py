@@ -8,7 +8,9 @@ from sqlalchemy import text
 
 from lms.accounts.forms import ROLE_LABELS
 from lms.accounts.services import PRIVACY_NOTICE_VERSION, set_locale
+from lms import clock
 from lms.catalog.services import dashboard_for
+from lms.credentials.services import expiring_soon
 from lms.core import bp
 from lms.core.forms import LanguageForm
 from lms.extensions import db
@@ -26,7 +28,10 @@ def home():
 @login_required
 def dashboard():
     summary = dashboard_for(db.session, current_user.id)
-    return render_template("core/dashboard.html", role_label=ROLE_LABELS[current_user.role], summary=summary, lang=str(get_locale()))
+    today = clock.now().date()
+    expiring = expiring_soon(db.session, current_user.id, today, current_app.config["RECERTIFICATION_GRACE_DAYS"])
+    return render_template("core/dashboard.html", role_label=ROLE_LABELS[current_user.role], summary=summary, expiring=expiring,
+                           today=today, lang=str(get_locale()))
 
 
 @bp.get("/privacy")

@@ -12,7 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from lms import create_app
-from tests.conftest import wipe
+from tests.conftest import wipe, with_signing_key
 
 CHROMIUM = os.environ.get("LMS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -31,7 +31,7 @@ def _require_browser():
 @pytest.fixture
 def live_server(app_config):
     """Serve a fresh app (CSRF on, as in production) in a thread; yields its base URL."""
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "TESTING": False})
+    app = with_signing_key(create_app({**app_config, "WTF_CSRF_ENABLED": True, "TESTING": False}))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

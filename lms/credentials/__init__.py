@@ -1,0 +1,1 @@
+"""Credentials: certificates, their codes, signatures, Open Badges form, PDF and verification."""
