@@ -57,8 +57,8 @@ def issue_due_after_sync(session, user_id: int, lesson_ids: list[int]) -> list:
     """Certificates earned by lessons completed offline (the last lesson may have been one of them)."""
     if not lesson_ids:
         return []
-    courses = session.scalars(select(Course).join(Module, Module.course_id == Course.id).join(Lesson, Lesson.module_id == Module.id)
-                              .where(Lesson.id.in_(lesson_ids)).distinct())
+    course_ids = select(Module.course_id).join(Lesson, Lesson.module_id == Module.id).where(Lesson.id.in_(lesson_ids))
+    courses = session.scalars(select(Course).where(Course.id.in_(course_ids)))
     issued = [issue_if_due(session, user_id, course, issuing_context(), clock.now()) for course in courses]
     return [certificate for certificate in issued if certificate is not None]
 
