@@ -1,6 +1,7 @@
 """Certificates over HTTP: verification for anyone, files for the right people, status changes for verifiers."""
 import hashlib
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from lms.db import utcnow
 from lms.extensions import db
 from tests.conftest import make_course, make_questions, make_user, with_signing_key
 from tests.services.test_certificate_rules import finish_lessons, pass_assessment
+from tests.web.test_assessment_pages import RIGHT, form_for
 
 SCHEMA = Path(__file__).resolve().parents[3] / "shared/standards/openbadges-3.0/achievementcredential.schema.json"
 
@@ -154,3 +156,34 @@ def test_the_learner_sees_their_certificates_and_trainers_see_the_course_list(cl
 def test_the_offline_checker_page_embeds_the_public_keys(client, app):
     page = client.get("/verify/scan").get_data(as_text=True)
     assert "Ed25519" in page and "data-jwks" in page
+
+
+def test_learners_are_reminded_before_expiry_and_renew_with_a_refresher(client, app):
+    with app.test_request_context():
+        course = make_course(db.session)
+        make_questions(db.session, course)
+        learner = make_user(db.session, login="hong@example.com")
+        enrol_learner(db.session, learner.id, course)
+        db.session.commit()
+        long_ago = utcnow() - timedelta(days=700)
+        pass_assessment(db.session, learner.id, course, now=long_ago)
+        finish_lessons(db.session, learner.id, course)
+        old_code = issue_if_due(db.session, learner.id, course, issuing_context(), long_ago).code
+        db.session.commit()
+    login(client, "hong@example.com")
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert old_code in dashboard and "Gia hạn" in dashboard
+    overview = client.get("/courses/honey-basics/assessment").get_data(as_text=True)
+    assert "Gia hạn chứng nhận" in overview
+    response = client.post("/courses/honey-basics/assessment/start", data={"purpose": "renewal"})
+    attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    page = client.get(f"/assessment/attempts/{attempt_id}").get_data(as_text=True)
+    assert page.count('<fieldset class="question') == 10  # half of the final assessment's 20
+    client.post(f"/assessment/attempts/{attempt_id}", data=form_for(app, attempt_id, RIGHT))
+    client.post(f"/assessment/attempts/{attempt_id}/submit")
+    with app.app_context():
+        rows = {c.code: c for c in db.session.scalars(select(Certificate))}
+        assert len(rows) == 2 and rows[old_code].status == "superseded"
+        new = next(c for c in rows.values() if c.code != old_code)
+        assert new.renews_id == rows[old_code].id and new.awarded_on == rows[old_code].awarded_on
+    assert "Đã được thay bằng chứng nhận gia hạn" in client.get(f"/verify/{old_code}").get_data(as_text=True)
