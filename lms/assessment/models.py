@@ -26,6 +26,7 @@ class Question(Base):
     is_retired: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
 
     def data(self, lang: str) -> dict:
         return (self.data_en if lang == "en" else None) or self.data_vi

@@ -43,6 +43,7 @@ class Course(Base):
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
 
     modules: Mapped[list[Module]] = relationship(back_populates="course", order_by="Module.position")
     versions: Mapped[list[CourseVersion]] = relationship(back_populates="course", order_by="CourseVersion.number")
@@ -114,6 +115,11 @@ class Lesson(Base):
     html_en: Mapped[str] = mapped_column(Text, default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # bumped by every save in the editor: a save based on an older revision is a conflict
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    # when each language's text last changed, so the editor can say "the English is older"
+    vi_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    en_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     module: Mapped[Module] = relationship(back_populates="lessons")
 

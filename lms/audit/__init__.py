@@ -1,0 +1,1 @@
+"""Audit log: who did what, when (authoring, enrolment changes, exports, certificate actions)."""
