@@ -49,10 +49,11 @@ def register_blueprints(app: Flask) -> None:
     from lms.admin import bp as admin_bp
     from lms.assessment.views import bp as assessment_bp
     from lms.credentials.views import bp as credentials_bp
+    from lms.reports.views import bp as reports_bp
     from lms.catalog import bp as catalog_bp
     from lms.core import bp as core_bp
 
-    for blueprint in (core_bp, accounts_bp, admin_bp, catalog_bp, assessment_bp, credentials_bp):
+    for blueprint in (core_bp, accounts_bp, admin_bp, catalog_bp, assessment_bp, credentials_bp, reports_bp):
         app.register_blueprint(blueprint)
 
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from lms.accounts.access import role_required
 from lms.accounts.forms import ROLE_LABELS, RoleForm
 from lms.accounts.models import Role, User
 from lms.accounts.services import search_users, set_role
 from lms.admin import bp
+from lms.audit.services import audit_query
 from lms.core.pagination import paginate
 from lms.core.templating import page_number
 from lms.extensions import db
@@ -34,3 +36,14 @@ def user_detail(user_id: int):
         flash(_("%(name)s is now: %(role)s.", name=user.full_name, role=ROLE_LABELS[user.role]), "success")
         return redirect(url_for("admin.user_detail", user_id=user.id))
     return render_template("admin/user_detail.html", user=user, form=form, role_labels=ROLE_LABELS)
+
+
+@bp.get("/audit")
+@role_required(Role.ADMIN.value)
+def audit():
+    """The audit log, newest first; filter by the start of the action (e.g. "lesson.") and the kind of object."""
+    action = request.args.get("action", "")[:60]
+    object_type = request.args.get("object", "")[:40]
+    page = paginate(db.session, audit_query(action, None, object_type), page_number(request.args.get("page")), current_app.config["PAGE_SIZE"])
+    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({e.actor_id for e in page.items if e.actor_id})))}
+    return render_template("admin/audit.html", page=page, actors=actors, action=action, object_type=object_type)

@@ -29,6 +29,7 @@ from lms.assessment.services import (
     submit_attempt,
 )
 from lms.catalog.forms import ActionForm
+from lms.cohorts.access import can_edit_course
 from lms.catalog.models import Course
 from lms.catalog.progress import course_progress
 from lms.catalog.services import get_published_course
@@ -262,6 +263,8 @@ def review(attempt_id: int):
 @role_required(Role.TRAINER.value)
 def statistics(slug: str):
     course = get_published_course(db.session, slug) or abort(404)
+    if not can_edit_course(db.session, current_user, course.id):
+        abort(404)
     stats = question_stats(db.session, course, _truth_labels())
     stats.sort(key=lambda s: (s.answered == 0, s.percent_correct))
     return render_template("assessment/statistics.html", course=course, stats=stats, lang=_lang())

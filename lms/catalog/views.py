@@ -31,6 +31,7 @@ from lms.catalog.services import (
     unenrol_learner,
 )
 from lms import clock
+from lms.cohorts.access import can_edit_course
 from lms.content.render import video_embed
 from lms.credentials.context import issuing_context, prepare_pdf_quietly
 from lms.credentials.services import issue_if_due
@@ -97,6 +98,7 @@ def course(slug: str):
     return render_template(
         "catalog/course.html", course=course, outline=course_outline, progress=progress, module_progress=module_progress,
         enrolment=enrolment, resume=resume, missing=missing, newer_versions=newer_versions, lang=_lang(), form=ActionForm(),
+        can_edit=can_edit_course(db.session, current_user, course.id),
     )
 
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 from lms.accounts.models import Role
 from lms.accounts.provinces import PROVINCE_NAMES
 from lms.core.forms import LanguageForm
+from lms.text import fold
 
 # (endpoint, label, roles allowed; None = any signed-in user; "anyone" = also visitors)
 NAVIGATION = (
@@ -20,6 +21,7 @@ NAVIGATION = (
     ("credentials.mine", _l("My certificates"), None),
     ("credentials.verify_form", _l("Check a certificate"), "anyone"),
     ("admin.users", _l("Users"), (Role.ADMIN.value,)),
+    ("admin.audit", _l("Audit log"), (Role.ADMIN.value,)),
 )
 
 
@@ -63,6 +65,19 @@ def nav_items():
     ]
 
 
+def status_label(status: str) -> str:
+    """Words for the progress, assessment and certificate states used in reports and badges."""
+    return str({
+        "not_started": _l("Not started"), "in_progress": _l("In progress"), "lessons_done": _l("Lessons done"),
+        "passed": _l("Passed"), "certified": _l("Certified"), "failed": _l("Not passed yet"), "none": _l("None"),
+        "valid": _l("Valid"), "expired": _l("Expired"), "revoked": _l("Revoked"), "suspended": _l("Suspended"),
+    }.get(status, status))
+
+
+def province_choices() -> list[tuple[str, str]]:
+    return sorted(PROVINCE_NAMES.items(), key=lambda item: fold(item[1]))
+
+
 def url_with_page(page: int) -> str:
     args = dict(request.args)
     args["page"] = page
@@ -82,5 +97,7 @@ def register_template_helpers(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "language_form": LanguageForm,
             "url_with_page": url_with_page,
+            "status_label": status_label,
+            "province_choices": province_choices,
             "site_name": app.config["SITE_NAME"],
         }

@@ -18,6 +18,7 @@ from lms.accounts.access import role_required
 from lms.accounts.models import Role, User
 from lms.catalog.models import Course
 from lms.catalog.services import get_published_course
+from lms.cohorts.access import can_edit_course
 from lms.credentials.claims import CertificateClaims
 from lms.credentials.codes import normalise_code
 from lms.credentials.context import certificate_pdf_path, keystore
@@ -39,9 +40,6 @@ from lms.credentials.signing import sign_vc_jwt
 from lms.extensions import db, limiter
 
 bp = Blueprint("credentials", __name__)
-
-STAFF_ROLES = (Role.TRAINER.value, Role.VERIFIER.value, Role.ADMIN.value)
-
 
 def _verify_limit() -> str:
     return current_app.config["VERIFY_RATE_LIMIT"]
@@ -170,7 +168,10 @@ def _epoch(day: date) -> int:
 
 
 def _may_download(certificate: Certificate) -> bool:
-    return current_user.id == certificate.user_id or current_user.role in STAFF_ROLES
+    """The holder, verifiers and admins, and the trainers of the certificate's course."""
+    if current_user.id == certificate.user_id or current_user.role in (Role.VERIFIER.value, Role.ADMIN.value):
+        return True
+    return can_edit_course(db.session, current_user, certificate.course_id)
 
 
 @bp.get("/certificates/<code>.pdf")
@@ -223,6 +224,8 @@ def manage(code: str):
 def course_certificates(slug: str):
     """Trainers see who holds a certificate of the course and who has earned one that is not issued yet."""
     course = get_published_course(db.session, slug) or abort(404)
+    if current_user.role == Role.TRAINER.value and not can_edit_course(db.session, current_user, course.id):
+        abort(404)
     issued = list(db.session.scalars(select(Certificate).where(Certificate.course_id == course.id).order_by(Certificate.issued_at.desc())))
     due = list(db.session.scalars(select(User).where(User.id.in_(due_learners(db.session, course))))) if course else []
     holders = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([c.user_id for c in issued])))}

@@ -9,6 +9,7 @@ import lms.clock
 from lms.assessment.models import Attempt, AttemptItem
 from lms.catalog.models import Course
 from lms.catalog.services import enrol_learner
+from lms.cohorts.access import assign_course_trainer
 from lms.db import utcnow
 from lms.extensions import db
 from tests.conftest import make_course, make_questions, make_user
@@ -189,7 +190,7 @@ def test_english_learners_take_it_in_english(client, app, course):
     assert "Where should honey be stored?" in page and "Final assessment" in page
 
 
-def test_trainers_see_question_statistics_and_learners_do_not(client, app, course):
+def test_trainers_see_question_statistics_and_learners_do_not(client, app, course, users):
     login(client)
     attempt_id = start(client)
     client.post(f"/assessment/attempts/{attempt_id}", data=form_for(app, attempt_id, WRONG))
@@ -197,6 +198,11 @@ def test_trainers_see_question_statistics_and_learners_do_not(client, app, cours
     assert client.get("/courses/honey-basics/assessment/statistics").status_code == 403
     client.post("/logout")
     login(client, "trainer@example.com")
+    assert client.get("/courses/honey-basics/assessment/statistics").status_code == 404  # not one of their courses
+    with app.app_context():
+        course_id = db.session.scalar(select(Course.id).where(Course.slug == course))
+        assign_course_trainer(db.session, course_id, users["trainer"][0], None)
+        db.session.commit()
     page = client.get("/courses/honey-basics/assessment/statistics").get_data(as_text=True)
     assert "basics-single" in page and "Trong tủ đông" in page and "0%" in page
 

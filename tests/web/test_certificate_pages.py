@@ -11,6 +11,7 @@ from sqlalchemy import select
 from lms import create_app
 from lms.catalog.models import Course
 from lms.catalog.services import enrol_learner
+from lms.cohorts.access import assign_course_trainer
 from lms.credentials.context import issuing_context, keystore, prepare_pdf_quietly
 from lms.credentials.models import Certificate
 from lms.credentials.openbadges import decode_bitstring, is_revoked
@@ -85,8 +86,13 @@ def test_the_pdf_is_for_the_holder_and_staff_only(client, app, users):
         certificate = db.session.scalar(select(Certificate))
         assert hashlib.sha256(response.data).hexdigest() == certificate.pdf_sha256  # the stored file, not a new render
     client.post("/logout")
-    login(client, "learner@example.com")
-    assert client.get(f"/certificates/{code}.pdf").status_code == 404
+    for role in ("learner", "trainer"):  # another learner; a trainer of other courses
+        login(client, f"{role}@example.com")
+        assert client.get(f"/certificates/{code}.pdf").status_code == 404, role
+        client.post("/logout")
+    with app.app_context():
+        assign_course_trainer(db.session, db.session.scalar(select(Course.id)), users["trainer"][0], None)
+        db.session.commit()
     for role in ("trainer", "verifier", "admin"):
         client.post("/logout")
         login(client, f"{role}@example.com")
@@ -149,6 +155,10 @@ def test_the_learner_sees_their_certificates_and_trainers_see_the_course_list(cl
     assert client.get("/courses/honey-basics/certificates").status_code == 403
     client.post("/logout")
     login(client, "trainer@example.com")
+    assert client.get("/courses/honey-basics/certificates").status_code == 404
+    with app.app_context():
+        assign_course_trainer(db.session, db.session.scalar(select(Course.id)), users["trainer"][0], None)
+        db.session.commit()
     page = client.get("/courses/honey-basics/certificates").get_data(as_text=True)
     assert code in page and "Nguyễn Thị Hồng Nhung" in page
 

@@ -1,0 +1,1 @@
+"""Reports: progress per course and per training session, on screen and as CSV."""
