@@ -16,6 +16,7 @@ from lms.catalog.learning_models import ACTIVE, Enrolment
 from lms.catalog.models import Course
 from lms.catalog.progress import progress_for
 from lms.cohorts.models import SessionCourse, SessionMember
+from lms.credentials.models import ACTIVE as ACTIVE_CERTIFICATE
 from lms.credentials.models import SUPERSEDED, Certificate
 from lms.text import fold
 
@@ -158,3 +159,18 @@ def csv_lines(rows: Iterable[ReportRow], province_names: dict[str, str]) -> Iter
             row.percent, row.last_activity.isoformat(timespec="seconds") if row.last_activity else "", row.assessment,
             "" if row.best_score is None else f"{row.best_score:g}", row.certificate, row.certificate_code,
         ))
+
+
+def session_certificates(session: Session, session_id: int) -> list[Certificate]:
+    """Active certificates of the session's current members for the session's courses."""
+    members = select(SessionMember.user_id).where(SessionMember.session_id == session_id, SessionMember.removed_at.is_(None))
+    courses = select(SessionCourse.course_id).where(SessionCourse.session_id == session_id)
+    return list(session.scalars(
+        select(Certificate).where(Certificate.user_id.in_(members), Certificate.course_id.in_(courses), Certificate.status == ACTIVE_CERTIFICATE)
+        .order_by(Certificate.course_id, Certificate.issued_at)
+    ))
+
+
+def slugify_name(name: str) -> str:
+    """'Nguyễn Thị Mai' -> 'nguyen-thi-mai', for file names every system accepts."""
+    return "-".join(part for part in "".join(ch if ch.isalnum() else " " for ch in fold(name)).split()) or "holder"

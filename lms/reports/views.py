@@ -1,6 +1,9 @@
 """Report pages and CSV downloads for the trainers of a course or a session (and admins)."""
 from __future__ import annotations
 
+import io
+import zipfile
+
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale
 from flask_login import current_user
@@ -15,7 +18,18 @@ from lms.cohorts.access import can_edit_course, can_run_session
 from lms.cohorts.models import TrainingSession
 from lms.core.templating import Page, page_number
 from lms.extensions import db
-from lms.reports.services import SORTS, STATUSES, ReportFilter, apply_filter, course_report, csv_lines, session_report
+from lms.credentials.context import certificate_pdf_path
+from lms.reports.services import (
+    SORTS,
+    STATUSES,
+    ReportFilter,
+    apply_filter,
+    course_report,
+    csv_lines,
+    session_certificates,
+    session_report,
+    slugify_name,
+)
 
 bp = Blueprint("reports", __name__)
 
@@ -95,7 +109,8 @@ def training_session(session_id: int):
     chosen = _filter()
     rows = apply_filter(session_report(db.session, training.id, _lang()), chosen)
     return render_template("reports/report.html", title=training.name, rows=_page(rows), chosen=chosen, statuses=STATUSES,
-                           csv_url=_csv_url("reports.session_csv", chosen, session_id=session_id), show_course=True)
+                           csv_url=_csv_url("reports.session_csv", chosen, session_id=session_id), show_course=True,
+                           zip_url=url_for("reports.session_certificates_zip", session_id=session_id))
 
 
 @bp.get("/reports/sessions/<int:session_id>.csv")
@@ -105,3 +120,20 @@ def session_csv(session_id: int):
     chosen = _filter()
     rows = apply_filter(session_report(db.session, training.id, _lang()), chosen)
     return _csv(rows, f"session-{training.id}-progress.csv", "session", training.id, chosen)
+
+
+@bp.get("/reports/sessions/<int:session_id>/certificates.zip")
+@role_required(Role.TRAINER.value)
+def session_certificates_zip(session_id: int):
+    """Every current certificate of the session's learners for the session's courses, as one ZIP for a ceremony."""
+    training = _session_for_trainer(session_id)
+    certificates = session_certificates(db.session, training.id)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:  # PDFs are compressed already
+        for certificate in certificates:
+            holder = slugify_name(certificate.claims["holder_name"])
+            archive.write(certificate_pdf_path(db.session, certificate), f"{holder}-{certificate.claims['course_slug']}-{certificate.code}.pdf")
+    record(db.session, current_user.id, "report.certificates_zip", "session", training.id, certificates=len(certificates))
+    db.session.commit()
+    return Response(buffer.getvalue(), mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="session-{training.id}-certificates.zip"'})

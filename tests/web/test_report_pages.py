@@ -2,18 +2,23 @@
 import csv
 import io
 import re
+import zipfile
 
 import pytest
 from sqlalchemy import select
 
+from lms.accounts.services import find_user_by_login
 from lms.audit.models import AuditEvent
-from lms.catalog.models import Lesson
+from lms.catalog.models import Course, Lesson
 from lms.catalog.services import complete_lesson, enrol_learner
 from lms.cohorts.access import assign_course_trainer
 from lms.cohorts.models import SessionCourse, SessionMember, SessionTrainer, TrainingSession
+from lms.credentials.context import issuing_context
+from lms.credentials.services import issue_if_due
 from lms.db import utcnow
 from lms.extensions import db
-from tests.conftest import make_course, make_user
+from tests.conftest import make_course, make_questions, make_user
+from tests.services.test_certificate_rules import pass_assessment
 
 
 @pytest.fixture
@@ -114,3 +119,23 @@ def test_admins_read_the_audit_log_and_nobody_else_does(client, app, users, coho
     page = client.get("/admin/audit?action=report.").get_data(as_text=True)
     assert "report.exported" in page and "Người dùng trainer" in page
     assert "report.exported" not in client.get("/admin/audit?action=lesson.").get_data(as_text=True)
+
+
+
+def test_session_trainers_download_all_certificates_of_the_session_as_one_zip(client, app, users, cohort):
+    with app.test_request_context():
+        course = db.session.get(Course, cohort["course_id"])
+        make_questions(db.session, course)
+        bih = find_user_by_login(db.session, "0912000111")
+        pass_assessment(db.session, bih.id, course)
+        code = issue_if_due(db.session, bih.id, course, issuing_context(), utcnow()).code
+        db.session.commit()
+    make_trainer_of(app, users, cohort)
+    login(client, "trainer@example.com")
+    response = client.get("/reports/sessions/%d/certificates.zip" % cohort["session"])
+    assert response.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
+    assert names == [f"e-de-y-bih-honey-basics-{code}.pdf"]
+    client.post("/logout")
+    login(client, "verifier@example.com")
+    assert client.get("/reports/sessions/%d/certificates.zip" % cohort["session"]).status_code == 403
