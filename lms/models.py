@@ -7,5 +7,6 @@ from lms.assessment.models import Attempt, AttemptItem, Question
 from lms.catalog.learning_models import Enrolment, LessonProgress
 from lms.catalog.models import Course, CourseAsset, CourseVersion, Lesson, Module
 from lms.credentials.models import Certificate, CertificateEvent
+from lms.onboarding.models import ApiClient, OcopProduct, OnboardingRuleSet, SellerNote, SellerProfile, ShopHandle, WebhookEvent
 
-__all__ = ["Attempt", "AttemptItem", "AuditEvent", "Base", "CourseTrainer", "SessionCourse", "SessionMember", "SessionTrainer", "TrainingSession", "Certificate", "CertificateEvent", "Course", "CourseAsset", "CourseVersion", "Enrolment", "Lesson", "LessonProgress", "Module", "Question", "Role", "User"]
+__all__ = ["ApiClient", "OcopProduct", "OnboardingRuleSet", "SellerNote", "SellerProfile", "ShopHandle", "WebhookEvent", "Attempt", "AttemptItem", "AuditEvent", "Base", "CourseTrainer", "SessionCourse", "SessionMember", "SessionTrainer", "TrainingSession", "Certificate", "CertificateEvent", "Course", "CourseAsset", "CourseVersion", "Enrolment", "Lesson", "LessonProgress", "Module", "Question", "Role", "User"]
