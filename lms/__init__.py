@@ -50,10 +50,13 @@ def register_blueprints(app: Flask) -> None:
     from lms.assessment.views import bp as assessment_bp
     from lms.credentials.views import bp as credentials_bp
     from lms.reports.views import bp as reports_bp
+    from lms.api.views import bp as api_bp
+    from lms.cohorts.views import bp as cohorts_bp
+    from lms.authoring.views import bp as authoring_bp
     from lms.catalog import bp as catalog_bp
     from lms.core import bp as core_bp
 
-    for blueprint in (core_bp, accounts_bp, admin_bp, catalog_bp, assessment_bp, credentials_bp, reports_bp):
+    for blueprint in (core_bp, accounts_bp, admin_bp, catalog_bp, assessment_bp, credentials_bp, reports_bp, api_bp, cohorts_bp, authoring_bp):
         app.register_blueprint(blueprint)
 
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from lms.api.problems import problem
 from lms.extensions import db
 
 
@@ -26,6 +27,8 @@ def _titles() -> dict[int, tuple[str, str]]:
 
 
 def render_error(code: int, message: str | None = None):
+    if request.path.startswith("/api/"):
+        return problem(code, message)
     title, default_message = _titles().get(code, (str(code), ""))
     if _wants_json():
         return jsonify(error=title, detail=message or default_message, status=code), code

@@ -101,6 +101,21 @@ def certificate_state(session: Session, certificate: Certificate, today: date, g
     return CertificateState(status, valid_until, recertify_by, certificate.status_changed_at if status != "expired" else None)
 
 
+def public_view(session: Session, certificate: Certificate, today: date, grace_days: int = 90) -> dict:
+    """What the public may know of a certificate: no email, phone or scores."""
+    state = certificate_state(session, certificate, today, grace_days)
+    claims = certificate.claims
+    successor = session.scalar(select(Certificate.code).where(Certificate.renews_id == certificate.id)) if state.status == "superseded" else None
+    return {
+        "code": certificate.code, "status": state.status, "status_changed_at": state.changed_at, "valid_until": state.valid_until,
+        "recertify_by": state.recertify_by, "holder_name": claims["holder_name"], "business": claims["business"],
+        "province": claims["province"], "course_slug": claims["course_slug"], "course_title_vi": claims["course_title_vi"],
+        "course_title_en": claims["course_title_en"], "course_version": claims["course_version"],
+        "issued_on": certificate.issued_at.date(), "awarded_on": certificate.awarded_on, "expires_on": certificate.expires_on,
+        "issuer": claims["issuer"]["name"], "superseded_by": successor,
+    }
+
+
 def _record(session: Session, certificate: Certificate, action: str, actor_id: int | None, reason: str, now: datetime) -> None:
     session.add(CertificateEvent(certificate_id=certificate.id, action=action, actor_id=actor_id, reason=reason, at=now))
 

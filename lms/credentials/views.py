@@ -30,6 +30,7 @@ from lms.credentials.services import (
     certificates_of,
     due_learners,
     find_certificate,
+    public_view,
     reinstate,
     revoke,
     revoked_indices,
@@ -58,17 +59,7 @@ def _public_url() -> str:
 
 
 def _certificate_view(certificate: Certificate) -> dict:
-    """What the public may know of a certificate: no email, phone or scores."""
-    state = certificate_state(db.session, certificate, clock.now().date(), current_app.config["RECERTIFICATION_GRACE_DAYS"])
-    claims = certificate.claims
-    successor = db.session.scalar(select(Certificate.code).where(Certificate.renews_id == certificate.id)) if state.status == "superseded" else None
-    return {
-        "code": certificate.code, "status": state.status, "status_changed_at": state.changed_at, "valid_until": state.valid_until,
-        "recertify_by": state.recertify_by, "holder_name": claims["holder_name"], "business": claims["business"],
-        "province": claims["province"], "course_title_vi": claims["course_title_vi"], "course_title_en": claims["course_title_en"],
-        "course_version": claims["course_version"], "issued_on": certificate.issued_at.date(), "awarded_on": certificate.awarded_on,
-        "expires_on": certificate.expires_on, "issuer": claims["issuer"]["name"], "superseded_by": successor,
-    }
+    return public_view(db.session, certificate, clock.now().date(), current_app.config["RECERTIFICATION_GRACE_DAYS"])
 
 
 @bp.get("/verify")
@@ -232,21 +223,3 @@ def course_certificates(slug: str):
     today = clock.now().date()
     states = {c.id: certificate_state(db.session, c, today, current_app.config["RECERTIFICATION_GRACE_DAYS"]) for c in issued}
     return render_template("credentials/course_certificates.html", course=course, issued=issued, due=due, holders=holders, states=states, lang=_lang())
-
-
-@bp.get("/api/v1/certificates/<code>")
-@limiter.limit(_verify_limit)
-def api_certificate(code: str):
-    certificate = find_certificate(db.session, code)
-    if certificate is None:
-        return jsonify(error="not_found", detail="No certificate has this code.", status=404), 404
-    view = _certificate_view(certificate)
-    base = _public_url()
-    body = {key: (value.isoformat() if hasattr(value, "isoformat") else value) for key, value in view.items()}
-    body["links"] = {
-        "verify": verify_url(base, certificate.code),
-        "open_badge": f"{base}/certificates/{certificate.code}/credential.json",
-        "vc_jwt": f"{base}/certificates/{certificate.code}/credential.jwt",
-    }
-    return jsonify(body)
-
