@@ -23,7 +23,8 @@ MESSAGES = {
     "password_wrong": _l("The current password is not correct."),
     "province_unknown": _l("Choose a province or city from the list."),
     "role_unknown": _l("Choose a role from the list."),
-    "login_taken": _l("An account with this email or phone number already exists. Try logging in."),
+    # worded so the page does not confirm that someone else's email or phone is registered
+    "login_taken": _l("We could not create an account with this email or phone number. If you registered before, log in or reset your password."),
 }
 
 ROLE_LABELS = {

@@ -1,7 +1,7 @@
 """Account views: register, login, logout, password change."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -16,7 +16,8 @@ from lms.accounts.services import (
     change_password,
     register_user,
 )
-from lms.extensions import db
+from lms.audit.services import record
+from lms.extensions import db, limiter
 from lms.i18n import safe_next
 
 
@@ -29,7 +30,12 @@ def _start_session(user, remember: bool) -> None:
     login_user(user, remember=remember)
 
 
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("core.dashboard"))
@@ -51,6 +57,7 @@ def register():
         except InvalidValue as error:
             form.login.errors.append(message_for(error))
         else:
+            record(db.session, user.id, "auth.registered", "user", user.id)
             db.session.commit()
             _start_session(user, remember=False)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
@@ -60,6 +67,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def login():
     form = LoginForm()
     if current_user.is_authenticated and not form.is_submitted():
@@ -68,8 +76,12 @@ def login():
         user = authenticate(db.session, form.login.data, form.password.data)
         if user is None:
             db.session.rollback()
+            # no login text in the log: it may be someone's phone number
+            record(db.session, None, "auth.login_failed", "user", "", ip=request.remote_addr)
+            db.session.commit()
             form.password.errors.append(_("The login or password is not correct."))
         else:
+            record(db.session, user.id, "auth.login", "user", user.id, ip=request.remote_addr)
             db.session.commit()
             _start_session(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data, url_for("core.dashboard")))
@@ -105,6 +117,7 @@ def password():
             db.session.rollback()
             form.current.errors.append(message_for(error))
         else:
+            record(db.session, current_user.id, "auth.password_changed", "user", current_user.id)
             db.session.commit()
             login_user(current_user._get_current_object(), fresh=True)
             flash(_("Your password has been changed. Other devices have been logged out."), "success")

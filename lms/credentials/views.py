@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length
 from lms import clock
 from lms.accounts.access import role_required
 from lms.accounts.models import Role, User
+from lms.audit.services import record
 from lms.catalog.models import Course
 from lms.catalog.services import get_published_course
 from lms.cohorts.access import can_edit_course
@@ -39,6 +40,7 @@ from lms.credentials.services import (
 )
 from lms.credentials.signing import sign_vc_jwt
 from lms.extensions import db, limiter
+from lms.onboarding.events import eligibility_changed, state_before
 
 bp = Blueprint("credentials", __name__)
 
@@ -195,12 +197,16 @@ def manage(code: str):
         action = {"revoke": revoke, "suspend": suspend, "reinstate": reinstate}.get(request.form.get("action", ""))
         if action is None:
             abort(400)
+        grace = current_app.config["RECERTIFICATION_GRACE_DAYS"]
+        before = state_before(db.session, certificate.user_id, clock.now(), grace)
         try:
             action(db.session, certificate, current_user.id, form.reason.data, clock.now())
+            record(db.session, current_user.id, f"certificate.{request.form['action']}", "certificate", certificate.code)
         except CertificateActionRefused:
             db.session.rollback()
             flash(_("That change does not apply to this certificate now."), "error")
             return redirect(url_for("credentials.manage", code=certificate.code))
+        eligibility_changed(db.session, certificate.user_id, before, clock.now(), grace)
         db.session.commit()
         flash(_("Saved. The verification page, the API and the status list show the change now."), "success")
         return redirect(url_for("credentials.manage", code=certificate.code))

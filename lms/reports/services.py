@@ -141,24 +141,25 @@ def _safe_cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def csv_lines(rows: Iterable[ReportRow], province_names: dict[str, str]) -> Iterator[str]:
-    """The report as CSV text, a line at a time (streamed), UTF-8 with a BOM so Excel shows Vietnamese."""
+def csv_text(rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    """Rows as CSV text, a line at a time (for streaming), with a BOM so Excel reads UTF-8, formulas defused."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-
-    def line(values) -> str:
+    for number, values in enumerate(rows):
         buffer.seek(0)
         buffer.truncate()
         writer.writerow([_safe_cell(v) for v in values])
-        return buffer.getvalue()
+        yield ("\ufeff" if number == 0 else "") + buffer.getvalue()
 
-    yield "\ufeff" + line(CSV_HEADER)
-    for row in rows:
-        yield line((
-            row.full_name, row.login, province_names.get(row.province, row.province), row.business, row.course_title, row.done, row.total,
-            row.percent, row.last_activity.isoformat(timespec="seconds") if row.last_activity else "", row.assessment,
-            "" if row.best_score is None else f"{row.best_score:g}", row.certificate, row.certificate_code,
-        ))
+
+def csv_lines(rows: Iterable[ReportRow], province_names: dict[str, str]) -> Iterator[str]:
+    """The progress report as CSV lines."""
+    yield from csv_text([CSV_HEADER, *(
+        (row.full_name, row.login, province_names.get(row.province, row.province), row.business, row.course_title, row.done, row.total,
+         row.percent, row.last_activity.isoformat(timespec="seconds") if row.last_activity else "", row.assessment,
+         "" if row.best_score is None else f"{row.best_score:g}", row.certificate, row.certificate_code)
+        for row in rows
+    )])
 
 
 def session_certificates(session: Session, session_id: int) -> list[Certificate]:
