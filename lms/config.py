@@ -65,7 +65,7 @@ def load_config(overrides: Mapping[str, Any] | None = None, env: Mapping[str, st
         # holders of a version older than one that requires recertification keep it valid this long
         "RECERTIFICATION_GRACE_DAYS": int(env.get("LMS_RECERTIFICATION_GRACE_DAYS", 90)),
         # Flask-Limiter: memory:// in one process; redis://host:6379 when several servers share limits
-        "RATELIMIT_STORAGE_URI": env.get("LMS_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": env.get("LMS_RATELIMIT_STORAGE_URL") or env.get("LMS_RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "VERIFY_RATE_LIMIT": env.get("LMS_VERIFY_RATE_LIMIT", "60 per minute"),
         "LOGIN_RATE_LIMIT": env.get("LMS_LOGIN_RATE_LIMIT", "10 per minute"),
