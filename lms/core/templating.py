@@ -19,7 +19,11 @@ NAVIGATION = (
     ("catalog.catalogue", _l("Courses"), "anyone"),
     ("core.dashboard", _l("Dashboard"), None),
     ("credentials.mine", _l("My certificates"), None),
+    ("sellers.ready", _l("Ready to sell"), None),
     ("credentials.verify_form", _l("Check a certificate"), "anyone"),
+    ("cohorts.sessions", _l("Training sessions"), (Role.TRAINER.value,)),
+    ("authoring.courses", _l("My courses"), (Role.TRAINER.value,)),
+    ("console.sellers", _l("Sellers"), (Role.VERIFIER.value,)),
     ("admin.users", _l("Users"), (Role.ADMIN.value,)),
     ("admin.audit", _l("Audit log"), (Role.ADMIN.value,)),
 )
@@ -89,6 +93,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["number"] = lambda value: format_decimal(value)
     app.jinja_env.filters["province"] = lambda code: PROVINCE_NAMES.get(code, code or "")
+    # globals, not context variables: imported macros (the pager) see globals but not the context
+    app.jinja_env.globals.update(url_with_page=url_with_page, status_label=status_label, province_choices=province_choices)
 
     @app.context_processor
     def _globals():
@@ -96,8 +102,6 @@ def register_template_helpers(app: Flask) -> None:
             "nav_items": nav_items,
             "current_locale": str(get_locale()),
             "language_form": LanguageForm,
-            "url_with_page": url_with_page,
-            "status_label": status_label,
-            "province_choices": province_choices,
+
             "site_name": app.config["SITE_NAME"],
         }
