@@ -58,7 +58,8 @@ SCHEMAS = {
     },
     "VerifyRequest": {
         "type": "object", "required": ["payload"],
-        "properties": {"payload": {"type": "string", "description": "QR content, verification link with #JWS, or a JWS / VC-JWT"}},
+        "properties": {"payload": {"type": "string", "minLength": 1, "maxLength": 16384,
+                                   "description": "QR content, verification link with #JWS, or a JWS / VC-JWT"}},
     },
     "VerifyResult": {
         "type": "object", "required": ["genuine", "reason", "code", "certificate"],
@@ -120,8 +121,9 @@ def openapi_document(base_url: str) -> dict:
             "/api/v1/sellers": {"get": {
                 "summary": "Find sellers by tax code or phone number", "operationId": "findSellers",
                 "security": [{"bearer": []}],
-                "parameters": [{"name": "tax_code", "in": "query", "schema": {"type": "string"}},
-                               {"name": "phone", "in": "query", "schema": {"type": "string"}}],
+                "description": "Give exactly one of the two parameters; both or neither is a 400.",
+                "parameters": [{"name": "tax_code", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{10}(-[0-9]{3})?$"}},
+                               {"name": "phone", "in": "query", "schema": {"type": "string", "minLength": 9, "maxLength": 20}}],
                 "responses": {"200": _ok("SellerList", "Matching sellers (at most 20)"), "400": _problem("Give exactly one of tax_code or phone"),
                               "403": _problem("Token lacks sellers:read"), **COMMON},
             }},

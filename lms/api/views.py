@@ -185,7 +185,7 @@ def verify():
         return problem(415)
     body = request.get_json(silent=True)
     payload = body.get("payload") if isinstance(body, dict) else None
-    if not isinstance(payload, str) or not payload.strip() or len(payload) > MAX_BODY_BYTES:
+    if not isinstance(payload, str) or not payload or len(payload) > MAX_BODY_BYTES:
         return problem(400, 'Send {"payload": "<QR content, verification link or JWS>"}.')
     check = verify_input(payload, keystore().public_keys())
     genuine = bool(check.verdict and check.verdict.genuine)

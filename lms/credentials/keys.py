@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -58,7 +59,7 @@ class KeyStore:
         if kid is None:
             raise NoSigningKey(f"no active signing key in {self.folder}: run `flask lms keys create`")
         try:
-            key = serialization.load_pem_private_key((self.folder / f"{kid}.pem").read_bytes(), password=None)
+            key = _load_key(self.folder / f"{kid}.pem")
         except (OSError, ValueError, TypeError) as error:
             raise NoSigningKey(f"active key {kid} in {self.folder} cannot be read: {error}") from error
         if not isinstance(key, Ed25519PrivateKey):
@@ -70,7 +71,7 @@ class KeyStore:
         keys: dict[str, Ed25519PublicKey] = {}
         for path in self._key_files():
             try:
-                key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+                key = _load_key(path)
             except (OSError, ValueError, TypeError):
                 continue  # e.g. a file still being written by a concurrent create()
             if isinstance(key, Ed25519PrivateKey):
@@ -138,6 +139,17 @@ class KeyStore:
         finally:
             temporary.unlink(missing_ok=True)
         return True
+
+
+def _load_key(path: Path):
+    """Parse a PEM key once per process (per file version): every API response is signed with it."""
+    stat = path.stat()
+    return _parse_key(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _parse_key(path: str, mtime_ns: int, size: int):
+    return serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
 
 
 def new_kid() -> str:
