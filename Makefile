@@ -43,8 +43,11 @@ messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o lms/translations/messages.pot .
 	$(VENV)/bin/pybabel update --no-fuzzy-matching -i lms/translations/messages.pot -d lms/translations
 
+# B1-B6 of the performance issue against bench/bare_app.py (wrk from Debian's packages; PostgreSQL when reachable)
+BENCH_ARGS ?=
 bench: install
-	$(PY) bench/run.py
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -54,9 +54,14 @@ def register_blueprints(app: Flask) -> None:
     from lms.cohorts.views import bp as cohorts_bp
     from lms.authoring.views import bp as authoring_bp
     from lms.catalog import bp as catalog_bp
+    from lms.onboarding.client_views import bp as api_clients_bp
+    from lms.console.views import bp as console_bp
+    from lms.questionbank.views import bp as questionbank_bp
+    from lms.onboarding.profile_views import bp as sellers_bp
+    from lms.privacy_views import bp as privacy_bp
     from lms.core import bp as core_bp
 
-    for blueprint in (core_bp, accounts_bp, admin_bp, catalog_bp, assessment_bp, credentials_bp, reports_bp, api_bp, cohorts_bp, authoring_bp):
+    for blueprint in (core_bp, accounts_bp, admin_bp, catalog_bp, assessment_bp, credentials_bp, reports_bp, api_bp, cohorts_bp, authoring_bp, api_clients_bp, console_bp, questionbank_bp, sellers_bp, privacy_bp):
         app.register_blueprint(blueprint)
 
 
@@ -82,5 +87,8 @@ def register_cli(app: Flask) -> None:
     from lms.cli import lms_cli
     from lms.content import cli as content_cli  # noqa: F401  adds the content commands
     from lms.credentials import cli as credentials_cli  # noqa: F401  adds the certificate commands
+    from lms import generate_cli  # noqa: F401  adds generate (synthetic data)
+    from lms.onboarding import webhook_cli  # noqa: F401  adds deliver-webhooks
+    from lms import backup_cli  # noqa: F401  adds backup and restore
 
     app.cli.add_command(lms_cli)

@@ -37,6 +37,7 @@ from lms.content.render import render_question_text
 from lms.credentials.context import issuing_context, prepare_pdf_quietly
 from lms.credentials.services import issue_if_due, renew_if_passed, renewal_due
 from lms.extensions import db
+from lms.onboarding.events import eligibility_changed, state_before
 
 bp = Blueprint("assessment", __name__)
 
@@ -83,12 +84,15 @@ def _renewable(course: Course):
 
 
 def _award(attempt: Attempt, course: Course):
-    """After a passing submission: issue (or renew) the certificate in the same transaction."""
+    """After a passing submission: issue (or renew) the certificate in the same transaction, and tell listening platforms."""
     if not attempt.passed:
         return None
-    if attempt.purpose == RENEWAL:
-        return renew_if_passed(db.session, attempt.user_id, course, issuing_context(), clock.now())
-    return issue_if_due(db.session, attempt.user_id, course, issuing_context(), clock.now())
+    context, now = issuing_context(), clock.now()
+    before = state_before(db.session, attempt.user_id, now, context.recertification_grace_days)
+    award = renew_if_passed if attempt.purpose == RENEWAL else issue_if_due
+    certificate = award(db.session, attempt.user_id, course, context, now)
+    eligibility_changed(db.session, attempt.user_id, before, now, context.recertification_grace_days)
+    return certificate
 
 
 def _announce(certificate) -> None:

@@ -38,6 +38,7 @@ from lms.credentials.services import issue_if_due
 from lms.core.pagination import paginate
 from lms.core.templating import page_number
 from lms.extensions import db
+from lms.onboarding.events import eligibility_changed, state_before
 from lms.storage import storage
 
 
@@ -196,7 +197,9 @@ def complete(slug: str, module_slug: str, lesson_slug: str):
         db.session.rollback()
         flash(_("Please read the lesson a little longer (about %(seconds)s more seconds) before marking it complete.", seconds=error.seconds_left), "warning")
         return redirect(here)
+    before = state_before(db.session, current_user.id, clock.now(), current_app.config["RECERTIFICATION_GRACE_DAYS"])
     certificate = issue_if_due(db.session, current_user.id, course, issuing_context(), clock.now())
+    eligibility_changed(db.session, current_user.id, before, clock.now(), current_app.config["RECERTIFICATION_GRACE_DAYS"])
     db.session.commit()
     if certificate is not None:
         prepare_pdf_quietly(db.session, certificate)
@@ -233,7 +236,9 @@ def sync_progress():
     if len(lesson_ids) > MAX_SYNC_ITEMS:
         return jsonify(error="too_many", message=f"at most {MAX_SYNC_ITEMS} lessons per request"), 413
     results = sync_offline_completions(db.session, current_user.id, lesson_ids)
+    before = state_before(db.session, current_user.id, clock.now(), current_app.config["RECERTIFICATION_GRACE_DAYS"])
     issued = issue_due_after_sync(db.session, current_user.id, [lesson for lesson, status in results.items() if status == "completed"])
+    eligibility_changed(db.session, current_user.id, before, clock.now(), current_app.config["RECERTIFICATION_GRACE_DAYS"])
     db.session.commit()
     for certificate in issued:
         prepare_pdf_quietly(db.session, certificate)

@@ -7,13 +7,13 @@ import mimetypes
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.assessment.bank import fingerprint, to_data
 from lms.assessment.models import Question
-from lms.catalog.learning_models import Enrolment
-from lms.catalog.models import PUBLISHED, Course, CourseAsset, CourseVersion, Lesson, Module
+from lms.authoring.services import add_course_version
+from lms.catalog.models import PUBLISHED, Course, CourseAsset, Lesson, Module
 from lms.content.checks import Bundle, check_bundle, image_size, read_bank
 from lms.content.files import CourseFile, find_banks, find_course_folders, read_course
 from lms.content.gift import Problem
@@ -121,15 +121,9 @@ def import_bundle(session: Session, bundle: Bundle, store: FileStorage | None, c
 
     previous = course.versions[-1] if course.versions else None
     number = source.version if previous is None else max(previous.number + 1, source.version)
-    course.version = number
-    course.content_hash = digest
-    session.add(CourseVersion(course_id=course.id, number=number, lesson_ids=lesson_ids, content_hash=digest,
-                              change_note=change_note or ("" if previous is None else "; ".join(report.changes)[:2000]),
-                              requires_recertification=requires_recertification and previous is not None))
-    if requires_recertification and previous is not None:
-        # everyone enrolled moves to this version: its lessons and a new pass are required again
-        session.execute(update(Enrolment).where(Enrolment.course_id == course.id).values(version=number))
-    session.flush()
+    add_course_version(session, course, number, lesson_ids, digest,
+                       change_note=change_note or ("" if previous is None else "; ".join(report.changes)[:2000]),
+                       requires_recertification=requires_recertification and previous is not None)
     report.outcome = "created" if created else "updated"
     report.version = number
     return report

@@ -10,11 +10,13 @@ from lms.accounts.forms import ROLE_LABELS
 from lms.accounts.services import PRIVACY_NOTICE_VERSION, set_locale
 from lms import clock
 from lms.catalog.services import dashboard_for
+from lms.cohorts.services import learner_sessions
 from lms.credentials.services import expiring_soon
 from lms.core import bp
 from lms.core.forms import LanguageForm
 from lms.extensions import db
 from lms.i18n import referrer_path, safe_next
+from lms.onboarding.status import seller_status
 
 
 @bp.get("/")
@@ -30,8 +32,9 @@ def dashboard():
     summary = dashboard_for(db.session, current_user.id)
     today = clock.now().date()
     expiring = expiring_soon(db.session, current_user.id, today, current_app.config["RECERTIFICATION_GRACE_DAYS"])
+    seller = seller_status(db.session, current_user.id, clock.now(), current_app.config["RECERTIFICATION_GRACE_DAYS"])
     return render_template("core/dashboard.html", role_label=ROLE_LABELS[current_user.role], summary=summary, expiring=expiring,
-                           today=today, lang=str(get_locale()))
+                           today=today, lang=str(get_locale()), sessions=learner_sessions(db.session, current_user.id), seller=seller)
 
 
 @bp.get("/privacy")
