@@ -68,6 +68,8 @@ def load_config(overrides: Mapping[str, Any] | None = None, env: Mapping[str, st
         "RATELIMIT_STORAGE_URI": env.get("LMS_RATELIMIT_STORAGE_URL") or env.get("LMS_RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "VERIFY_RATE_LIMIT": env.get("LMS_VERIFY_RATE_LIMIT", "60 per minute"),
+        # only for trying webhooks against a receiver on this machine; production webhooks are https
+        "WEBHOOK_ALLOW_HTTP_LOCALHOST": _flag(env.get("LMS_WEBHOOK_ALLOW_HTTP_LOCALHOST")),
         "LOGIN_RATE_LIMIT": env.get("LMS_LOGIN_RATE_LIMIT", "10 per minute"),
         "TESTING": False,
     }

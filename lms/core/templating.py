@@ -25,6 +25,7 @@ NAVIGATION = (
     ("authoring.courses", _l("My courses"), (Role.TRAINER.value,)),
     ("console.sellers", _l("Sellers"), (Role.VERIFIER.value,)),
     ("admin.users", _l("Users"), (Role.ADMIN.value,)),
+    ("api_clients.index", _l("API clients"), (Role.ADMIN.value,)),
     ("admin.audit", _l("Audit log"), (Role.ADMIN.value,)),
 )
 

@@ -84,18 +84,30 @@ def find_certificate(session: Session, text: str) -> Certificate | None:
     return session.scalar(select(Certificate).where(Certificate.code == code)) if code else None
 
 
-def _recertification_deadline(session: Session, certificate: Certificate, grace_days: int) -> date | None:
-    newer = session.scalar(
-        select(CourseVersion)
-        .where(CourseVersion.course_id == certificate.course_id, CourseVersion.requires_recertification,
-               CourseVersion.number > certificate.course_version)
-        .order_by(CourseVersion.number)
-    )
-    return newer.created_at.date() + timedelta(days=grace_days) if newer else None
+def recertification_versions(session: Session, course_ids: list[int]) -> dict[int, list[tuple[int, date]]]:
+    """Per course, the versions that require recertification (number, date): one query for any number of certificates."""
+    found: dict[int, list[tuple[int, date]]] = {course_id: [] for course_id in course_ids}
+    if course_ids:
+        for course_id, number, created_at in session.execute(
+            select(CourseVersion.course_id, CourseVersion.number, CourseVersion.created_at)
+            .where(CourseVersion.course_id.in_(course_ids), CourseVersion.requires_recertification)
+            .order_by(CourseVersion.number)
+        ):
+            found[course_id].append((number, created_at.date()))
+    return found
 
 
-def certificate_state(session: Session, certificate: Certificate, today: date, grace_days: int = 90) -> CertificateState:
-    recertify_by = _recertification_deadline(session, certificate, grace_days)
+def _recertification_deadline(versions: list[tuple[int, date]], certificate: Certificate, grace_days: int) -> date | None:
+    newer = next((created for number, created in versions if number > certificate.course_version), None)
+    return newer + timedelta(days=grace_days) if newer else None
+
+
+def certificate_state(session: Session, certificate: Certificate, today: date, grace_days: int = 90,
+                      versions: dict[int, list[tuple[int, date]]] | None = None) -> CertificateState:
+    """`versions` (from recertification_versions) saves a query per certificate when many are checked."""
+    if versions is None:
+        versions = recertification_versions(session, [certificate.course_id])
+    recertify_by = _recertification_deadline(versions.get(certificate.course_id, []), certificate, grace_days)
     valid_until = min(certificate.expires_on, recertify_by) if recertify_by else certificate.expires_on
     status = public_status(certificate.status, valid_until, today)
     return CertificateState(status, valid_until, recertify_by, certificate.status_changed_at if status != "expired" else None)

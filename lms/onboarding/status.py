@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from lms.catalog.models import PUBLISHED, Course
 from lms.catalog.progress import progress_for
 from lms.credentials.models import SUPERSEDED, Certificate
-from lms.credentials.services import certificate_state
+from lms.credentials.services import certificate_state, recertification_versions
 from lms.onboarding.models import OnboardingRuleSet
 
 ELIGIBLE, EXPIRING, NOT_ELIGIBLE = "eligible", "expiring", "not_eligible"
@@ -99,6 +99,7 @@ def seller_statuses(session: Session, user_ids: list[int], now: datetime, grace_
             .order_by(Certificate.issued_at)
         ):
             latest[(certificate.user_id, certificate.course_id)] = certificate  # the newest wins
+    versions = recertification_versions(session, [c.id for c in courses.values()])
     statuses = {}
     for user_id in user_ids:
         missing, held, ends = [], [], []
@@ -108,7 +109,7 @@ def seller_statuses(session: Session, user_ids: list[int], now: datetime, grace_
                 missing.append(MissingItem(slug, slug, slug, "course_unavailable"))
                 continue
             certificate = latest.get((user_id, course.id))
-            state = certificate_state(session, certificate, today, grace_days) if certificate else None
+            state = certificate_state(session, certificate, today, grace_days, versions) if certificate else None
             if certificate is not None:
                 held.append(HeldCertificate(certificate.code, slug, state.status, certificate.issued_at.date(), state.valid_until, state.recertify_by))
             if state is not None and state.is_valid:

@@ -145,7 +145,7 @@ def test_only_verifiers_and_admins_change_a_status_and_a_reason_is_required(clie
 
 def test_unknown_certificates_in_the_api_are_json_404(client):
     response = client.get("/api/v1/certificates/0000-0000-0000-0000-0")
-    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+    assert response.status_code == 404 and response.get_json()["code"] == "not_found"
 
 
 def test_the_learner_sees_their_certificates_and_trainers_see_the_course_list(client, app, users):
