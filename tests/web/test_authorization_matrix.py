@@ -99,8 +99,9 @@ EXPECTED = {
     "reports.training_session": session_staff(), "reports.session_csv": session_staff(), "reports.session_certificates_zip": session_staff(),
     "cohorts.sessions": only("trainer", "other_trainer"), "cohorts.new_session": only("trainer", "other_trainer"),
     **{f"cohorts.{name}": session_staff() for name in ("session_detail", "edit_session", "import_roster", "apply_roster_upload",
-                                                       "add_session_member", "remove_session_member", "create_session_member",
-                                                       "add_session_trainer", "remove_session_trainer")},
+                                                       "add_session_member", "remove_session_member", "create_session_member")},
+    # admins decide who runs a session
+    "cohorts.add_session_trainer": {**only(), "other_trainer": DENIED}, "cohorts.remove_session_trainer": {**only(), "other_trainer": DENIED},
 }
 
 
