@@ -261,7 +261,7 @@ def has_console(data: Dataset) -> bool:
 
 # --- the run --------------------------------------------------------------------------------------------
 
-def bench_engine(engine: str, args, work: Path, secret: str, bare: Server, results: dict, memory_child: list) -> None:
+def bench_engine(engine: str, args, work: Path, secret: str, bare: Server, results: dict) -> None:
     from client import Browser
 
     figures = results["figures"]
@@ -271,10 +271,6 @@ def bench_engine(engine: str, args, work: Path, secret: str, bare: Server, resul
         figures.setdefault(name, {})[engine] = {**spread(values), **extra}
 
     medium = Dataset(engine, args.mixed_size, work, args.seed, "mixed")
-    if engine == "sqlite" and args.renders and not memory_child:
-        # RSS is not a timing: this child runs at the lowest priority while the timed work goes on
-        memory_child.append(subprocess.Popen(["nice", "-n", "19", sys.executable, str(BENCH / "inprocess.py"), "memory", medium.url,
-                                              str(medium.instance), str(args.renders)], stdout=subprocess.PIPE, text=True, cwd=ROOT))
     results["generation"].setdefault(engine, {})[medium.size] = {"seconds": round(medium.seconds, 1), "cpu_seconds": round(medium.cpu_seconds, 1)}
     server = Server(f"app-{engine}-{medium.size}", "wsgi:app", app_env(medium.url, medium.instance, secret), ROOT, work / f"gunicorn-{engine}-{medium.size}.log")
     try:
@@ -414,11 +410,10 @@ def add_due(data: Dataset, count: int) -> list[tuple[int, int]]:
     return pairs
 
 
-def bench_pdf(args, work: Path, results: dict) -> None:
+def bench_pdf(args, data: Dataset, results: dict) -> None:
     """B4 in this process, warm: the certificate against a one-line WeasyPrint document."""
     from inprocess import make_app, pdf_ratio, sample_certificate
 
-    data = Dataset("sqlite", "XS", work, args.seed, "pdf")
     claims, link = sample_certificate(make_app(data.url, str(data.instance), PUBLIC_URL="https://academy.example.vn"))
     runs = [pdf_ratio(claims, link, args.pdf_renders) for _ in range(args.reps)]
     results["figures"]["B4 certificate PDF / one-line PDF"] = {"in-process": {
@@ -469,7 +464,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run (B1-B3)")
-    parser.add_argument("--engines", default="auto", help="sqlite,postgresql or auto (PostgreSQL when reachable)")
+    parser.add_argument("--engines", default="auto", help="sqlite,postgresql, auto (PostgreSQL when reachable) or none (B4 only)")
     parser.add_argument("--mixed-size", default="M")
     parser.add_argument("--mixed-clients", type=int, default=50)
     parser.add_argument("--mixed-seconds", type=float, default=60)
@@ -502,7 +497,7 @@ def main() -> None:
         else:
             results["notes"].append(f"PostgreSQL skipped: {'; '.join(reason)}")
     else:
-        engines = args.engines.split(",")
+        engines = [] if args.engines == "none" else args.engines.split(",")
     work = Path(tempfile.mkdtemp(prefix="lms-bench-"))
     secret = secrets.token_urlsafe(32)
     bare = Server("bare", "bare_app:app", dict(os.environ), BENCH, work / "gunicorn-bare.log")
@@ -510,11 +505,17 @@ def main() -> None:
     # a stopped run (SIGTERM, Ctrl-C) still prints and saves what it measured, marked partial
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
+        pdf_data = Dataset("sqlite", "XS", work, args.seed, "pdf")
+        if args.renders:
+            # RSS is not a timing: this child runs at the lowest priority while the timed work goes on, on an idle
+            # core's spare time (when both cores are busy it takes about 1.5 % of one)
+            memory_child.append(subprocess.Popen(["nice", "-n", "19", sys.executable, str(BENCH / "inprocess.py"), "memory", pdf_data.url,
+                                                  str(pdf_data.instance), str(args.renders)], stdout=subprocess.PIPE, text=True, cwd=ROOT))
         bare.wait("/api/v1/certificates/warm")
         log(f"engines: {', '.join(engines)}; work folder {work}")
         for engine in engines:
-            bench_engine(engine, args, work, secret, bare, results, memory_child)
-        bench_pdf(args, work, results)
+            bench_engine(engine, args, work, secret, bare, results)
+        bench_pdf(args, pdf_data, results)
         if memory_child:
             output, _ = memory_child[0].communicate()
             memory = json.loads(output.strip().splitlines()[-1])

@@ -22,6 +22,8 @@ class Certificate(Base):
     __tablename__ = "certificates"
     __table_args__ = (
         UniqueConstraint("status_list", "status_index"),
+        # reports and seller statuses look certificates up by learner and course together
+        Index("ix_certificates_user_course", "user_id", "course_id"),
         # never two active certificates for one learner and course version
         Index("uq_certificates_one_active", "user_id", "course_id", "course_version", unique=True,
               sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
