@@ -1,0 +1,1 @@
+"""Authoring: trainers write courses, modules and lessons in the browser, upload images and publish versions."""
