@@ -50,6 +50,7 @@ def load_config(overrides: Mapping[str, Any] | None = None, env: Mapping[str, st
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": https,
         "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+        "IMAGE_MAX_BYTES": int(env.get("LMS_IMAGE_MAX_BYTES", 5 * 1024 * 1024)),
         "MAX_CONTENT_LENGTH": int(env.get("LMS_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": env.get("LMS_TIMEZONE", "Asia/Ho_Chi_Minh"),
