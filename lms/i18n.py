@@ -1,6 +1,8 @@
 """Interface language: chosen per user and per session, Vietnamese by default; locale-aware formatting."""
 from __future__ import annotations
 
+from flask_babel import get_locale
+
 from flask import current_app, request, session
 from flask_login import current_user
 
@@ -31,3 +33,8 @@ def referrer_path(default: str) -> str:
     if referrer.startswith(host):
         return safe_next("/" + referrer[len(host):], default)
     return default
+
+
+def current_lang() -> str:
+    """The language of this request ("vi" or "en"), for choosing course and question texts."""
+    return str(get_locale())

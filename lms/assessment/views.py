@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from lms.i18n import current_lang as _lang
 from lms import clock
 from lms.accounts.access import role_required
 from lms.accounts.models import Role
@@ -41,9 +42,6 @@ from lms.onboarding.events import eligibility_changed, state_before
 
 bp = Blueprint("assessment", __name__)
 
-
-def _lang() -> str:
-    return str(get_locale())
 
 
 def _truth_labels() -> dict[bool, str]:

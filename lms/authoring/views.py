@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from lms.i18n import current_lang as _lang
 from lms.accounts.access import role_required
 from lms.accounts.models import Role
 from lms.authoring import services
@@ -42,9 +43,6 @@ MODULE_PREFIX, LESSON_PREFIX = "module", "lesson"
 def _trainers_and_admins_only():
     """Every authoring page: visitors go to the login page, learners and verifiers get 403."""
 
-
-def _lang() -> str:
-    return str(get_locale())
 
 
 def _image_limit() -> int:

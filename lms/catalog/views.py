@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from lms.i18n import current_lang as _lang
 from lms.catalog import bp
 from lms.catalog.forms import ActionForm
 from lms.catalog.learning_models import ACTIVE
@@ -46,9 +46,6 @@ from lms.storage import storage
 PREFETCH_HEADER = "X-LMS-Prefetch"
 MAX_SYNC_ITEMS = 500
 
-
-def _lang() -> str:
-    return str(get_locale())
 
 
 def _course_or_404(slug: str) -> Course:

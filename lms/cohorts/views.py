@@ -5,12 +5,12 @@ import base64
 import hashlib
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from lms.i18n import current_lang as _lang
 from lms.accounts.access import role_required
 from lms.accounts.forms import MESSAGES, message_for
 from lms.accounts.identity import InvalidValue, split_login
@@ -68,9 +68,6 @@ trainers_only = role_required(Role.TRAINER.value)  # admins pass too
 class ConfirmForm(FlaskForm):
     """A button that changes something (remove a member or a trainer)."""
 
-
-def _lang() -> str:
-    return str(get_locale())
 
 
 def _session_or_404(session_id: int) -> TrainingSession:

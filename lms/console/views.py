@@ -4,11 +4,12 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
-from flask_babel import format_date, format_decimal, format_percent, get_locale
+from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from lms.i18n import current_lang as _lang
 from lms import clock
 from lms.accounts.access import role_required
 from lms.accounts.models import Role
@@ -54,9 +55,6 @@ PRODUCT_LABELS = dict(zip(PRODUCT_GROUPS, (_l("Food"), _l("Beverages"), _l("Herb
                                            _l("Rural tourism and services"), _l("Other"))))
 SHOP_LABELS = dict(zip(SHOP_PLATFORMS, ("TikTok Shop", "Shopee", "Lazada", _l("Other"))))
 
-
-def _lang() -> str:
-    return str(get_locale())
 
 
 def _grace() -> int:

@@ -22,7 +22,7 @@ from lms.assessment.models import SUBMITTED, Attempt
 from lms.catalog.learning_models import ACTIVE as ENROLLED
 from lms.catalog.learning_models import Enrolment
 from lms.catalog.models import Course, CourseVersion
-from lms.catalog.progress import course_progress
+from lms.catalog.progress import course_progress, progress_for
 from lms.credentials.claims import CertificateClaims, Issuer
 from lms.credentials.codes import new_code, normalise_code
 from lms.credentials.keys import KeyStore, NoSigningKey
@@ -271,12 +271,9 @@ def certificates_of(session: Session, user_id: int) -> list[Certificate]:
 def due_learners(session: Session, course: Course) -> list[int]:
     """Learners who earned a certificate of this course but have none (e.g. content imported after they passed)."""
     user_ids = list(session.scalars(select(Enrolment.user_id).where(Enrolment.course_id == course.id, Enrolment.status == ENROLLED)))
-    due = []
-    for user_id in user_ids:
-        progress = course_progress(session, user_id, course.id)
-        if progress.lessons_complete and progress.assessment == "passed" and _existing(session, user_id, course.id, progress.version) is None:
-            due.append(user_id)
-    return due
+    progress = progress_for(session, user_ids, [course.id])  # one batch, not a query set per learner
+    earned = [u for u in user_ids if progress[(u, course.id)].lessons_complete and progress[(u, course.id)].assessment == "passed"]
+    return [u for u in earned if _existing(session, u, course.id, progress[(u, course.id)].version) is None]
 
 
 def issue_all_due(session: Session, context: IssuingContext, now: datetime) -> list[Certificate]:

@@ -5,7 +5,6 @@ import json
 from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from lms.i18n import current_lang as _lang
 from lms import clock
 from lms.accounts.access import role_required
 from lms.accounts.models import Role, User
@@ -51,9 +51,6 @@ def _verify_limit() -> str:
 class ReasonForm(FlaskForm):
     reason = TextAreaField(validators=[DataRequired(), Length(max=1000)])
 
-
-def _lang() -> str:
-    return str(get_locale())
 
 
 def _public_url() -> str:

@@ -1,13 +1,13 @@
 """Forms of the seller profile and the onboarding rules; field errors come from the profile checks, in the user's language."""
 from __future__ import annotations
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from lms.i18n import current_lang as _lang
 from lms import clock
 from lms.accounts.forms import MESSAGES as ACCOUNT_MESSAGES
 from lms.accounts.forms import REQUIRED, province_choices
@@ -70,9 +70,6 @@ MESSAGES = {
 def message_for(error: InvalidValue):
     return MESSAGES.get(error.code) or ACCOUNT_MESSAGES.get(error.code, error.code)
 
-
-def _lang() -> str:
-    return str(get_locale())
 
 
 def pick_label(labels: dict, key: str) -> str:

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from lms.i18n import current_lang as _lang
 from lms import clock
 from lms.accounts.access import role_required
 from lms.accounts.identity import InvalidValue
@@ -52,9 +53,6 @@ bp = Blueprint("sellers", __name__)
 
 NEW_PRODUCT, SHOP = "new-product", "shop"
 
-
-def _lang() -> str:
-    return str(get_locale())
 
 
 def _grace_days() -> int:

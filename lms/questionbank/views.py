@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from lms.i18n import current_lang as _lang
 from lms.accounts.access import role_required
 from lms.accounts.models import Role
 from lms.assessment.models import Question
@@ -67,9 +67,6 @@ CHANGE_LABELS = {
     "no_english": _l("no English version yet"),
 }
 
-
-def _lang() -> str:
-    return str(get_locale())
 
 
 def _course(slug: str) -> Course:

@@ -5,10 +5,10 @@ import io
 import zipfile
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
-from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
+from lms.i18n import current_lang as _lang
 from lms.accounts.access import role_required
 from lms.accounts.models import Role
 from lms.accounts.provinces import PROVINCE_NAMES
@@ -33,9 +33,6 @@ from lms.reports.services import (
 
 bp = Blueprint("reports", __name__)
 
-
-def _lang() -> str:
-    return str(get_locale())
 
 
 def _filter() -> ReportFilter:
