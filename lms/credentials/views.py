@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -49,7 +50,8 @@ def _verify_limit() -> str:
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField(validators=[DataRequired(), Length(max=1000)])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("This field is required.")),
+                                                      Length(max=1000, message=_l("This is too long."))])
 
 
 

@@ -25,6 +25,9 @@ class SellerProfile(Base):
     seller_code: Mapped[str] = mapped_column(String(24), unique=True)
     business_type: Mapped[str] = mapped_column(String(20), default="household")
     tax_code: Mapped[str | None] = mapped_column(String(14), index=True)
+    # the eligibility state platforms were last told (eligible | expiring | not_eligible); None: not yet.
+    # The daily sweep compares against it to tell them about changes that time caused (expiry, new rules).
+    notified_state: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 import time
 
 import click
+from flask import current_app
 
 from lms import clock
 from lms.cli import lms_cli
 from lms.extensions import db
+from lms.onboarding.events import sweep_eligibility
 from lms.onboarding.webhooks import deliver_due
 
 
@@ -30,3 +32,14 @@ def deliver_webhooks_command(interval, limit):
             return
         if handled < limit:  # a full round may have left more due: go on at once
             time.sleep(interval)
+
+
+@lms_cli.command("check-eligibility")
+def check_eligibility_command():
+    """Tell platforms about eligibility that changed with time: certificates expiring, new rules applying.
+
+    Writes webhook events to the outbox (deliver-webhooks sends them). Run it daily from cron, after midnight.
+    """
+    counts = sweep_eligibility(db.session, clock.now(), current_app.config["RECERTIFICATION_GRACE_DAYS"])
+    db.session.commit()
+    click.echo(str(counts))

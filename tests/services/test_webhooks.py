@@ -4,19 +4,22 @@ import random
 import socket
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lms.catalog.services import enrol_learner
 from lms.credentials.services import issue_if_due, revoke, suspend
 from lms.db import utcnow
 from lms.onboarding.clients import create_client, revoke_client
-from lms.onboarding.events import eligibility_changed, state_before
+from lms.credentials.models import Certificate
+from lms.onboarding.events import eligibility_changed, state_before, sweep_eligibility
 from lms.onboarding.models import SellerProfile, WebhookEvent
+from lms.onboarding.profile_services import create_rule_set
+from lms.onboarding.profiles import ensure_profile
 from lms.onboarding.webhooks import (
     LONGEST_RETRY,
     MAX_ATTEMPTS,
@@ -320,3 +323,85 @@ def test_two_hosts_never_send_the_same_event(app, session):
         worker.join()
     assert sorted(sent) == sorted({*sent}) and len(sent) == 8
     assert session.scalar(select(func.count()).select_from(WebhookEvent).where(WebhookEvent.delivered_at.is_(None))) == 0
+
+
+# --- changes that time causes: the daily eligibility sweep -------------------------------------------------
+
+
+def sweep_at(session, moment):
+    counts = sweep_eligibility(session, moment)
+    session.commit()
+    return counts
+
+
+def test_an_expiring_and_then_expired_certificate_is_told_to_platforms_once_each(session, certified):
+    seller, certificate = certified
+    ensure_profile(session, seller.id)
+    client = make_client(session)
+    now = utcnow()
+    assert sweep_at(session, now).events == 0  # the first look is a baseline: nothing changed yet
+    assert event_rows(session) == []
+    month_before_end = datetime.combine(certificate.expires_on - timedelta(days=10), now.timetz())
+    assert sweep_at(session, month_before_end).events == 1
+    assert sweep_at(session, month_before_end + timedelta(hours=1)).events == 0  # told once, not every run
+    after_end = datetime.combine(certificate.expires_on + timedelta(days=1), now.timetz())
+    assert sweep_at(session, after_end).events == 1
+    first, second = (event.payload for event in event_rows(session))
+    assert (first["previous_state"], first["state"], first["eligible"]) == ("eligible", "expiring", True)
+    assert (second["previous_state"], second["state"], second["eligible"]) == ("expiring", "not_eligible", False)
+    assert second["missing"] == [{"course_slug": "honey-basics", "reason": "certificate_expired"}]
+    assert {event.client_id for event in event_rows(session)} == {client.id}
+
+
+def test_a_rule_set_that_begins_to_apply_is_told_to_platforms_of_the_sellers_it_changes(session, certified, users):
+    seller, _ = certified
+    ensure_profile(session, seller.id)
+    outsider = make_user(session, name="Trần Văn Bình")
+    ensure_profile(session, outsider.id)  # not eligible before and after: no event for this seller
+    make_client(session)
+    packaging = make_course(session, slug="packaging", title="Đóng gói")
+    today = utcnow()
+    sweep_at(session, today)
+    create_rule_set(session, users["admin"][0], ["honey-basics", "packaging"], today.date() + timedelta(days=7), "", today.date())
+    session.commit()
+    assert sweep_at(session, today + timedelta(days=1)).events == 0  # announced, not yet in force
+    counts = sweep_at(session, today + timedelta(days=7))
+    assert (counts.sellers, counts.changed, counts.events) == (2, 1, 1)
+    payload = event_rows(session)[0].payload
+    code = session.scalar(select(SellerProfile.seller_code).where(SellerProfile.user_id == seller.id))
+    assert (payload["seller_code"], payload["state"], payload["rule_set_version"]) == (code, "not_eligible", 1)
+    assert payload["missing"] == [{"course_slug": packaging.slug, "reason": "not_started"}]
+
+
+def test_a_change_already_told_by_the_revocation_is_not_told_again_by_the_sweep(session, certified, users):
+    seller, certificate = certified
+    ensure_profile(session, seller.id)
+    make_client(session)
+    sweep_at(session, utcnow())
+    before = state_before(session, seller.id, utcnow())
+    revoke(session, certificate, users["verifier"][0], "Hàng giả", utcnow())
+    eligibility_changed(session, seller.id, before, utcnow())
+    session.commit()
+    assert len(event_rows(session)) == 1
+    assert sweep_at(session, utcnow()).events == 0
+    assert len(event_rows(session)) == 1
+
+
+def test_without_a_listening_client_the_sweep_reads_nothing(session, certified):
+    seller, _ = certified
+    ensure_profile(session, seller.id)
+    assert sweep_at(session, utcnow()).sellers == 0
+    assert session.scalar(select(SellerProfile.notified_state)) is None
+
+
+def test_check_eligibility_command_writes_the_events_for_deliver_webhooks(app, session, certified):
+    seller, certificate = certified
+    ensure_profile(session, seller.id)
+    make_client(session)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["lms", "check-eligibility"]).output.strip() == "checked 1 sellers, 0 changed, 0 events written"
+    session.execute(update(Certificate).where(Certificate.id == certificate.id).values(expires_on=utcnow().date() - timedelta(days=1)))
+    session.commit()
+    result = runner.invoke(args=["lms", "check-eligibility"])
+    assert result.exit_code == 0 and result.output.strip() == "checked 1 sellers, 1 changed, 1 events written"
+    assert event_rows(session)[0].payload["state"] == "not_eligible"
