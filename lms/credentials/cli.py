@@ -1,17 +1,22 @@
-"""`flask lms keys`, `issue-certificates`, `certificate-pdf`, `verify-credential`."""
+"""`flask lms keys`, `issue-certificates`, `certificate-pdf`, `verify-credential`, `send-reminders`."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
 import click
+from flask import current_app, url_for
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
 
 from lms import clock
 from lms.cli import lms_cli
 from lms.credentials.context import certificate_pdf_path, issuing_context, keystore, prepare_pdf_quietly
+from lms.credentials.reminders import send_expiry_reminders
 from lms.credentials.services import find_certificate, issue_all_due
 from lms.credentials.verification import verify_input
 from lms.extensions import db
+from lms.mail import SmtpSettings, send_mail
 
 
 @lms_cli.group("keys")
@@ -73,3 +78,29 @@ def verify_credential_command(source):
     click.echo(check.summary)
     genuine = check.verdict is not None and check.verdict.genuine
     sys.exit(0 if genuine else 1)
+
+
+def _mail_reminder(certificate, holder, course, days_left: int, valid_until) -> bool:
+    app = current_app._get_current_object()
+    with app.test_request_context("/"):
+        link = app.config["PUBLIC_URL"].rstrip("/") + url_for("credentials.mine")
+        lang = holder.locale or app.config["BABEL_DEFAULT_LOCALE"]
+        with force_locale(lang):
+            subject = _("Your certificate “%(course)s” ends on %(date)s", course=course.title(lang), date=format_date(valid_until))
+            body = _("Hello %(name)s,\n\nyour certificate %(code)s for “%(course)s” is valid for %(days)s more days, until %(date)s. "
+                     "After that, platforms will not accept it for onboarding.\n\nTake the short renewal quiz before then to keep "
+                     "selling without a break:\n%(link)s\n\n%(site)s", name=holder.full_name, code=certificate.code,
+                     course=course.title(lang), days=days_left, date=format_date(valid_until), link=link, site=app.config["SITE_NAME"])
+    return send_mail(holder.email, subject, body)
+
+
+@lms_cli.command("send-reminders")
+def send_reminders_command():
+    """Email holders whose certificate ends within 60 days, and again within 14 days (each once).
+
+    Needs LMS_SMTP_HOST. Safe to run daily from cron on several hosts.
+    """
+    if SmtpSettings.from_config(current_app.config) is None:
+        raise click.ClickException("LMS_SMTP_HOST is not set: no reminder can be sent (the dashboard still shows them).")
+    counts = send_expiry_reminders(db.session, clock.now(), _mail_reminder, current_app.config["RECERTIFICATION_GRACE_DAYS"])
+    click.echo(str(counts))
