@@ -90,5 +90,6 @@ def register_cli(app: Flask) -> None:
     from lms import generate_cli  # noqa: F401  adds generate (synthetic data)
     from lms.onboarding import webhook_cli  # noqa: F401  adds deliver-webhooks
     from lms import backup_cli  # noqa: F401  adds backup and restore
+    from lms.cohorts import cli as cohorts_cli  # noqa: F401  adds purge-uploads
 
     app.cli.add_command(lms_cli)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
@@ -37,6 +38,28 @@ class FileStorage:
 
     def local_path(self, key: str) -> Path:
         return self._path(key)
+
+    def delete(self, key: str) -> bool:
+        """Remove a stored file; False if it was not there (another host may have removed it a moment ago)."""
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def list_older_than(self, prefix: str, moment: datetime) -> list[str]:
+        """Keys under the folder `prefix` last written before `moment` (half-written temporary files included)."""
+        folder = self._path(prefix)
+        if not folder.is_dir():
+            return []
+        cutoff, keys = moment.timestamp(), []
+        for path in folder.rglob("*"):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    keys.append(path.relative_to(self.root).as_posix())
+            except FileNotFoundError:  # removed while we looked
+                continue
+        return sorted(keys)
 
 
 def storage() -> FileStorage:

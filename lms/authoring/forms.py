@@ -142,6 +142,14 @@ class MoveForm(FlaskForm):
     direction = StringField(validators=[AnyOf((UP, DOWN))])
 
 
+class ConfirmForm(FlaskForm):
+    """The button of a confirmation page (deleting a lesson or a module)."""
+
+
+class LessonModuleForm(FlaskForm):
+    module_id = SelectField(_l("Move to the module"), coerce=int, validate_choice=True)
+
+
 class ImageForm(FlaskForm):
     image = FileField(_l("Image (PNG, JPEG, WebP or GIF)"), validators=[FileRequired(_l("Choose an image file."))])
 

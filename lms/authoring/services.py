@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from lms.accounts.models import Role, User
 from lms.assessment.bank import fingerprint
+from lms.assessment.models import Question
 from lms.audit.services import record
 from lms.authoring.images import clean_image, image_name
-from lms.catalog.learning_models import Enrolment
+from lms.catalog.learning_models import Enrolment, LessonProgress
 from lms.catalog.models import DRAFT, PUBLISHED, Course, CourseAsset, CourseVersion, Lesson, Module
 from lms.catalog.services import outline
 from lms.cohorts.access import assign_course_trainer, course_ids_of
@@ -45,6 +46,26 @@ class MarkdownProblems(Exception):
     """Broken images or links in the lesson text."""
 
     problems: dict[str, list[str]]  # {lang: [problem, ...]}
+
+
+@dataclass(frozen=True)
+class ContentUse:
+    """What ties a lesson (or a module and its lessons) to learners."""
+
+    published: bool = False  # in a published course version, or live now
+    learners: int = 0  # learners with a progress row or a "last lesson" pointing at it
+    questions: int = 0  # questions filed under the module (modules only)
+
+    @property
+    def fixed(self) -> bool:
+        return self.published or bool(self.learners or self.questions)
+
+
+@dataclass(eq=False)  # exceptions stay hashable
+class PlaceFixed(Exception):
+    """A lesson or module that learners may have seen stays where it is: `use` says why."""
+
+    use: ContentUse
 
 
 @dataclass(eq=False)  # exceptions stay hashable
@@ -219,6 +240,102 @@ def move(session: Session, row: Module | Lesson, direction: str, actor_id: int) 
     return True
 
 
+# --- moving between modules and deleting: only what learners never saw -----------------------------------------
+#
+# A lesson that was ever published is listed by a course version (progress and certificates are computed from those
+# lists) and has an address learners may have bookmarked; a progress row or an enrolment's "last lesson" points at it
+# by id. Such a lesson keeps its id and its module, so it is neither moved to another module nor deleted: its text is
+# edited and the change published, as before. What was never published (every lesson of a draft, the new lessons of a
+# published course waiting for the next version) can move or go.
+
+def lesson_use(session: Session, lessons: list[Lesson]) -> ContentUse:
+    """Whether any of these lessons was published or has learner progress (two small queries)."""
+    if not lessons:
+        return ContentUse()
+    ids = {lesson.id for lesson in lessons}
+    course_id = lessons[0].module.course_id
+    listed = {lesson_id for (ids_of_version,) in session.execute(select(CourseVersion.lesson_ids).where(CourseVersion.course_id == course_id))
+              for lesson_id in ids_of_version}
+    published = bool(ids & listed) or any(lesson.is_published for lesson in lessons)
+    progress = select(LessonProgress.user_id).where(LessonProgress.lesson_id.in_(ids))
+    last = select(Enrolment.user_id).where(Enrolment.last_lesson_id.in_(ids))
+    learners = session.scalar(select(func.count()).select_from(progress.union(last).subquery())) or 0
+    return ContentUse(published=published, learners=learners)
+
+
+def module_use(session: Session, module: Module) -> ContentUse:
+    """Why a module cannot be deleted: its lessons' use, a publication of its own, or questions filed under it."""
+    use = lesson_use(session, list(module.lessons))
+    questions = session.scalar(select(func.count()).select_from(Question).where(Question.module_id == module.id)) or 0
+    return ContentUse(published=use.published or module.is_published, learners=use.learners, questions=questions)
+
+
+def move_lesson_to_module(session: Session, lesson: Lesson, target: Module, actor_id: int) -> bool:
+    """Put a never-published lesson at the end of another module of its course; False if it is there already.
+
+    Raises PlaceFixed for a lesson learners may have seen, SlugTaken if the target module has a lesson of the same slug.
+    """
+    source = lesson.module
+    if target.id == source.id:
+        return False
+    if target.course_id != source.course_id:
+        raise ValueError("a lesson moves only within its course")
+    use = lesson_use(session, [lesson])
+    if use.fixed:
+        raise PlaceFixed(use)
+    if session.scalar(select(Lesson.id).where(Lesson.module_id == target.id, Lesson.slug == lesson.slug)) is not None:
+        raise SlugTaken(lesson.slug)
+    last = session.scalar(select(func.max(Lesson.position)).where(Lesson.module_id == target.id)) or 0
+    lesson.module, lesson.position = target, last + 1
+    session.flush()
+    _renumber(session, Lesson, Lesson.module_id == source.id)
+    record(session, actor_id, "lesson.moved", "lesson", lesson.id, course_id=source.course_id, from_module=source.slug, to_module=target.slug)
+    return True
+
+
+def delete_lesson(session: Session, lesson: Lesson, actor_id: int) -> None:
+    """Delete a never-published lesson with its text; raises PlaceFixed for one learners may have seen."""
+    use = lesson_use(session, [lesson])
+    if use.fixed:
+        raise PlaceFixed(use)
+    module = lesson.module
+    record(session, actor_id, "lesson.deleted", "lesson", lesson.id, course_id=module.course_id, module=module.slug, slug=lesson.slug,
+           title_vi=lesson.title_vi, title_en=lesson.title_en)
+    module.lessons.remove(lesson)
+    session.delete(lesson)
+    session.flush()
+    _renumber(session, Lesson, Lesson.module_id == module.id)
+
+
+def delete_module(session: Session, module: Module, actor_id: int) -> list[str]:
+    """Delete a never-published module and its lessons (returns their slugs).
+
+    Raises PlaceFixed if a lesson was published or has progress, or if questions are filed under the module (they
+    would lose the module that attempts draw them by: the trainer moves or keeps them deliberately).
+    """
+    use = module_use(session, module)
+    if use.fixed:
+        raise PlaceFixed(use)
+    course = module.course
+    slugs = [lesson.slug for lesson in module.lessons]
+    record(session, actor_id, "module.deleted", "module", module.id, course_id=course.id, slug=module.slug, lessons=slugs,
+           title_vi=module.title_vi, title_en=module.title_en)
+    for lesson in list(module.lessons):
+        session.delete(lesson)
+    session.flush()
+    session.delete(module)
+    session.flush()
+    _renumber(session, Module, Module.course_id == course.id)
+    return slugs
+
+
+def _renumber(session: Session, model: type[Module] | type[Lesson], siblings_filter) -> None:
+    """Positions 1..n again after a row left, without gaps or ties."""
+    for position, row in enumerate(session.scalars(select(model).where(siblings_filter).order_by(model.position, model.id)), 1):
+        row.position = position
+    session.flush()
+
+
 # --- lessons -------------------------------------------------------------------------------------------------
 
 def render_lesson_bodies(session: Session, lesson: Lesson, bodies: dict[str, str], url_of_asset: Callable[[str], str]) -> dict[str, Rendered]:
@@ -358,6 +475,11 @@ def add_course_version(session: Session, course: Course, number: int, lesson_ids
     if requires_recertification:
         session.execute(update(Enrolment).where(Enrolment.course_id == course.id).values(version=number))
     return version
+
+
+def question_count(session: Session, course: Course) -> int:
+    """Questions the final assessment can draw from (retired ones are kept for past attempts only)."""
+    return session.scalar(select(func.count()).select_from(Question).where(Question.course_id == course.id, ~Question.is_retired)) or 0
 
 
 def pending_count(modules: list[Module]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from lms.i18n import current_lang as _lang
@@ -12,9 +13,11 @@ from lms.accounts.models import Role
 from lms.authoring import services
 from lms.authoring.forms import (
     SLUG_TAKEN,
+    ConfirmForm,
     CourseSettingsForm,
     ImageForm,
     LessonForm,
+    LessonModuleForm,
     ModuleForm,
     MoveForm,
     NewCourseForm,
@@ -128,6 +131,7 @@ def _editor_page(course: Course, status: int = 200, conflict: str | None = None,
     return render_template(
         "authoring/course.html", course=course, modules=modules, assets=services.course_assets(db.session, course),
         trainers=services.course_trainers(db.session, course), pending=services.pending_count(modules), published=course.status == PUBLISHED,
+        question_count=services.question_count(db.session, course),
         can_assign=is_admin(current_user), conflict=conflict, image_limit_mb=round(_image_limit() / 1024 / 1024, 1), lang=_lang(), **forms,
     ), status
 
@@ -223,6 +227,89 @@ def _move(course: Course, row: Module | Lesson, anchor: str):
     services.move(db.session, row, form.direction.data, current_user.id)
     db.session.commit()
     return _to_editor(course, anchor)
+
+
+# --- moving a lesson to another module, deleting lessons and modules --------------------------------------------
+
+def _fixed_reasons(use: services.ContentUse, kind: str) -> list[str]:
+    """Why a lesson or a module stays, in words a trainer can act on."""
+    reasons = []
+    if use.published:
+        reasons.append(_("It has been published: learners may have read it, and past versions of the course list it. "
+                         "Change its text and publish the changes instead.") if kind == "lesson" else
+                       _("It has been published: learners may have read its lessons, and past versions of the course list them. "
+                         "Change their text and publish the changes instead."))
+    if use.learners:
+        reasons.append(ngettext("%(num)s learner has progress in it, which is kept.", "%(num)s learners have progress in it, which is kept.", use.learners))
+    if use.questions:
+        reasons.append(ngettext("%(num)s question of the question bank belongs to this module: move it to another module first.",
+                                "%(num)s questions of the question bank belong to this module: move them to another module first.", use.questions))
+    return reasons
+
+
+def _lesson_module_form(course: Course, lesson: Lesson, **kwargs) -> LessonModuleForm:
+    form = LessonModuleForm(**kwargs)
+    form.module_id.choices = [(module.id, module.title(_lang())) for module in services.editor_outline(db.session, course) if module.id != lesson.module_id]
+    return form
+
+
+@bp.route("/courses/<int:course_id>/lessons/<int:lesson_id>/module", methods=["GET", "POST"])
+def lesson_module(course_id: int, lesson_id: int):
+    """Move a lesson nobody has seen yet to the end of another module of the course."""
+    course = _course_or_404(course_id)
+    lesson = _lesson_or_404(course, lesson_id)
+    use = services.lesson_use(db.session, [lesson])
+    form = _lesson_module_form(course, lesson)
+    status = 200
+    if not use.fixed and form.validate_on_submit():
+        target = _module_or_404(course, form.module_id.data)
+        try:
+            services.move_lesson_to_module(db.session, lesson, target, current_user.id)
+        except services.SlugTaken:
+            db.session.rollback()
+            form.module_id.errors = [_("The module “%(module)s” already has a lesson with the short name %(slug)s.", module=target.title(_lang()), slug=lesson.slug)]
+        else:
+            db.session.commit()
+            flash(_("The lesson is now the last one of the module “%(module)s”.", module=target.title(_lang())), "success")
+            return _to_editor(course, f"lesson-{lesson.id}")
+    if form.is_submitted():
+        status = 409 if use.fixed else 422
+    return render_template("authoring/lesson_module.html", course=course, lesson=lesson, form=form, reasons=_fixed_reasons(use, "lesson"),
+                           lang=_lang()), status
+
+
+@bp.route("/courses/<int:course_id>/lessons/<int:lesson_id>/delete", methods=["GET", "POST"])
+def delete_lesson(course_id: int, lesson_id: int):
+    """Ask first, then delete a lesson nobody has seen yet; a published lesson or one with progress is refused, with why."""
+    course = _course_or_404(course_id)
+    lesson = _lesson_or_404(course, lesson_id)
+    use = services.lesson_use(db.session, [lesson])
+    form = ConfirmForm()
+    if not use.fixed and form.validate_on_submit():
+        title = lesson.title(_lang())
+        services.delete_lesson(db.session, lesson, current_user.id)
+        db.session.commit()
+        flash(_("The lesson “%(title)s” is deleted.", title=title), "success")
+        return _to_editor(course, "outline")
+    return render_template("authoring/delete.html", course=course, module=lesson.module, lesson=lesson, lessons=[], form=form,
+                           reasons=_fixed_reasons(use, "lesson"), lang=_lang()), 409 if use.fixed and form.is_submitted() else 200
+
+
+@bp.route("/courses/<int:course_id>/modules/<int:module_id>/delete", methods=["GET", "POST"])
+def delete_module(course_id: int, module_id: int):
+    """Ask first (listing the lessons that go with it), then delete a module nobody has seen yet."""
+    course = _course_or_404(course_id)
+    module = _module_or_404(course, module_id)
+    use = services.module_use(db.session, module)
+    form = ConfirmForm()
+    if not use.fixed and form.validate_on_submit():
+        title = module.title(_lang())
+        services.delete_module(db.session, module, current_user.id)
+        db.session.commit()
+        flash(_("The module “%(title)s” and its lessons are deleted.", title=title), "success")
+        return _to_editor(course, "outline")
+    return render_template("authoring/delete.html", course=course, module=module, lesson=None, lessons=list(module.lessons), form=form,
+                           reasons=_fixed_reasons(use, "module"), lang=_lang()), 409 if use.fixed and form.is_submitted() else 200
 
 
 # --- images ----------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from lms import clock
 from lms.i18n import current_lang as _lang
 from lms.accounts.access import role_required
 from lms.accounts.forms import MESSAGES, message_for
@@ -30,6 +31,7 @@ from lms.cohorts.forms import (
 )
 from lms.cohorts.models import TrainingSession
 from lms.cohorts.roster import RosterError, parse_roster, write_csv
+from lms.cohorts.uploads import purge_roster_uploads, upload_key
 from lms.cohorts.services import (
     REJECTED,
     EnrolmentReport,
@@ -77,10 +79,6 @@ def _session_or_404(session_id: int) -> TrainingSession:
 
 def _here(training: TrainingSession) -> str:
     return url_for("cohorts.session_detail", session_id=training.id)
-
-
-def _upload_key(digest: str) -> str:
-    return f"roster-uploads/{digest}.csv"
 
 
 def _flash_enrolment(report: EnrolmentReport) -> None:
@@ -292,7 +290,9 @@ def import_roster(session_id: int):
             form.file.errors.append(file_error_message(error))
         else:
             digest = hashlib.sha256(data).hexdigest()
-            storage().put(_upload_key(digest), data)
+            files = storage()
+            files.put(upload_key(digest), data)
+            purge_roster_uploads(files, clock.now())  # also without cron, forgotten uploads do not stay past a day
             return _preview(training, plan_roster(db.session, training.id, roster), digest)
     return render_template("cohorts/roster_upload.html", training=training, form=form)
 
@@ -305,7 +305,7 @@ def apply_roster_upload(session_id: int):
     form = RosterApplyForm()
     if not form.validate_on_submit():
         abort(400)
-    key = _upload_key(form.upload.data)
+    key = upload_key(form.upload.data)
     files = storage()
     data = files.get(key) if files.exists(key) else None
     if data is None or hashlib.sha256(data).hexdigest() != form.upload.data:
@@ -320,8 +320,7 @@ def apply_roster_upload(session_id: int):
                        "Nothing was added: %(num)s rows are rejected. Correct the file, or apply only the valid rows.", result.rejected), "error")
         return _preview(training, plan, form.upload.data)
     db.session.commit()
-    # the file holds personal data: it goes once applied (storage has no delete yet, only local files)
-    files.local_path(key).unlink(missing_ok=True)
+    files.delete(key)  # the file holds personal data: it goes once applied
     passwords = write_csv(("line", "full_name", "login", "temporary_password"), [(c.line, c.full_name, c.login, c.password) for c in result.created])
     download = "data:text/csv;charset=utf-8;base64," + base64.b64encode(("\ufeff" + passwords).encode()).decode() if result.created else None
     return render_template("cohorts/roster_result.html", training=training, result=result, download=download, lang=_lang())

@@ -7,11 +7,13 @@ import mimetypes
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from lms.assessment.bank import fingerprint, to_data
 from lms.assessment.models import Question
+from lms.audit.models import AuditEvent
+from lms.audit.services import record
 from lms.authoring.services import add_course_version
 from lms.catalog.models import PUBLISHED, Course, CourseAsset, Lesson, Module
 from lms.content.checks import Bundle, check_bundle, image_size, read_bank
@@ -21,13 +23,27 @@ from lms.storage import FileStorage
 from lms.text import fold
 
 
+# audit actions on a course itself that change its content (not trainers assigned, reports exported or imports)
+COURSE_EDITS = ("course.created", "course.updated", "course.published", "question_bank.gift_applied")
+IMPORTED = "course.imported"
+
+
+@dataclass(frozen=True)
+class BrowserEdits:
+    """Changes made to a course through the web pages since it was last imported."""
+
+    count: int
+    last: AuditEvent
+
+
 @dataclass
 class CourseReport:
     slug: str
-    outcome: str = "unchanged"  # created | updated | unchanged | rejected
+    outcome: str = "unchanged"  # created | updated | unchanged | rejected | refused (edited in the browser)
     version: int | None = None
     changes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    browser_edits: BrowserEdits | None = None
 
 
 def load_bundles(paths: list[Path], known_courses: set[str] = frozenset()) -> tuple[list[Bundle], list[Problem]]:
@@ -74,10 +90,37 @@ def course_fingerprint(bundle: Bundle, asset_hashes: dict[str, str]) -> str:
     )
 
 
-def import_bundle(session: Session, bundle: Bundle, store: FileStorage | None, change_note: str = "", requires_recertification: bool = False) -> CourseReport:
+def browser_edits(session: Session, course: Course) -> BrowserEdits | None:
+    """Changes written to the audit log for this course, its modules, lessons, images and questions since its last import.
+
+    The audit log is the record: editor pages write an event for every change and an import writes `course.imported`,
+    so "edited since the last import" is any such event with a larger id.
+    """
+    since = session.scalar(select(func.max(AuditEvent.id)).where(
+        AuditEvent.action == IMPORTED, AuditEvent.object_type == "course", AuditEvent.object_id == str(course.id))) or 0
+    module_ids = list(session.scalars(select(Module.id).where(Module.course_id == course.id)))
+    parts = {
+        "module": module_ids,
+        "lesson": list(session.scalars(select(Lesson.id).where(Lesson.module_id.in_(module_ids)))) if module_ids else [],
+        "asset": list(session.scalars(select(CourseAsset.id).where(CourseAsset.course_id == course.id))),
+        "question": list(session.scalars(select(Question.id).where(Question.course_id == course.id))),
+    }
+    about = [and_(AuditEvent.object_type == "course", AuditEvent.object_id == str(course.id), AuditEvent.action.in_(COURSE_EDITS))]
+    about += [and_(AuditEvent.object_type == kind, AuditEvent.object_id.in_([str(i) for i in ids])) for kind, ids in parts.items() if ids]
+    edits = select(AuditEvent).where(AuditEvent.id > since, or_(*about))
+    count = session.scalar(select(func.count()).select_from(edits.subquery())) or 0
+    if not count:
+        return None
+    return BrowserEdits(count=count, last=session.scalars(edits.order_by(AuditEvent.id.desc()).limit(1)).one())
+
+
+def import_bundle(session: Session, bundle: Bundle, store: FileStorage | None, change_note: str = "", requires_recertification: bool = False,
+                  overwrite_browser_edits: bool = False) -> CourseReport:
     """Upsert one checked course. Flushes, never commits; the caller commits or rolls back the course.
 
-    store=None is a dry run: asset bytes are not written (the caller rolls the rows back).
+    store=None is a dry run: asset bytes are not written (the caller rolls the rows back). A course changed in the
+    browser since its last import is left alone (outcome "refused") unless `overwrite_browser_edits`: the files would
+    silently replace the trainers' lessons, settings and questions.
     """
     report = CourseReport(slug=bundle.course.slug)
     if bundle.problems:
@@ -92,6 +135,11 @@ def import_bundle(session: Session, bundle: Bundle, store: FileStorage | None, c
     if course is not None and course.content_hash == digest:
         report.version = course.version
         return report
+    if course is not None and not overwrite_browser_edits:
+        report.browser_edits = browser_edits(session, course)
+        if report.browser_edits is not None:
+            report.outcome, report.version = "refused", course.version
+            return report
     created = course is None
     if created:
         course = Course(slug=source.slug, status=PUBLISHED, version=source.version)
@@ -126,6 +174,7 @@ def import_bundle(session: Session, bundle: Bundle, store: FileStorage | None, c
                        requires_recertification=requires_recertification and previous is not None)
     report.outcome = "created" if created else "updated"
     report.version = number
+    record(session, None, IMPORTED, "course", course.id, version=number, changes=len(report.changes))
     return report
 
 

@@ -213,3 +213,103 @@ def test_links_to_other_lessons_use_the_same_form_as_the_course_files(session, c
     other = services.add_lesson(session, lesson.module, "price", "Giá", "Price", trainer.id)
     services.save_lesson(session, other, draft(body_vi="[Đếm hàng](../01-basics/01-count.vi.md)", body_en=""), 1, trainer.id)
     assert 'href="/courses/clean-honey/basics/count"' in other.html_vi
+
+
+def test_a_draft_lesson_moves_to_the_end_of_another_module_and_the_gap_closes(session, course, trainer):
+    first = lesson_in(session, course, trainer)
+    second = services.add_lesson(session, first.module, "price", "Giá", "Price", trainer.id)
+    third = services.add_lesson(session, first.module, "label", "Nhãn", "Label", trainer.id)
+    selling = services.add_module(session, course, "selling", "Bán", "Selling", trainer.id)
+    services.add_lesson(session, selling, "live", "Livestream", "Livestream", trainer.id)
+    assert services.move_lesson_to_module(session, second, selling, trainer.id)
+    assert [(l.slug, l.position) for l in services.editor_outline(session, course)[0].lessons] == [("count", 1), ("label", 2)]
+    assert [(l.slug, l.position) for l in selling.lessons] == [("live", 1), ("price", 2)]
+    assert not services.move_lesson_to_module(session, second, selling, trainer.id)  # already there
+    assert third.position == 2
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "lesson.moved")).one()
+    assert event.detail == {"course_id": course.id, "from_module": "basics", "to_module": "selling"}
+
+
+def test_a_lesson_does_not_move_into_a_module_that_has_the_same_slug(session, course, trainer):
+    lesson = lesson_in(session, course, trainer)
+    selling = services.add_module(session, course, "selling", "Bán", "Selling", trainer.id)
+    services.add_lesson(session, selling, "count", "Đếm", "Count", trainer.id)
+    with pytest.raises(services.SlugTaken):
+        services.move_lesson_to_module(session, lesson, selling, trainer.id)
+    assert lesson.module.slug == "basics"
+
+
+def test_deleting_a_draft_lesson_removes_it_and_is_audited_with_its_titles(session, course, trainer):
+    first = lesson_in(session, course, trainer)
+    second = services.add_lesson(session, first.module, "price", "Giá", "Price", trainer.id)
+    services.delete_lesson(session, first, trainer.id)
+    assert [(l.slug, l.position) for l in services.editor_outline(session, course)[0].lessons] == [("price", 1)]
+    assert session.scalars(select(Lesson)).all() == [second]
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "lesson.deleted")).one()
+    assert (event.detail["slug"], event.detail["title_vi"], event.actor_id) == ("count", "Đếm hàng", trainer.id)
+
+
+def test_deleting_a_draft_module_takes_its_lessons_and_renumbers_the_others(session, course, trainer):
+    lesson_in(session, course, trainer)
+    selling = services.add_module(session, course, "selling", "Bán", "Selling", trainer.id)
+    services.add_lesson(session, selling, "live", "Livestream", "Livestream", trainer.id)
+    basics = services.editor_outline(session, course)[0]
+    assert services.delete_module(session, basics, trainer.id) == ["count"]
+    assert [(m.slug, m.position) for m in services.editor_outline(session, course)] == [("selling", 1)]
+    assert session.scalars(select(Lesson.slug)).all() == ["live"]
+    assert "module.deleted" in actions(session)
+
+
+def test_published_lessons_and_their_modules_stay_where_they_are(session, trainer):
+    course = make_course(session)
+    basics, selling = services.editor_outline(session, course)
+    published = basics.lessons[0]
+    for attempt in (lambda: services.delete_lesson(session, published, trainer.id),
+                    lambda: services.move_lesson_to_module(session, published, selling, trainer.id),
+                    lambda: services.delete_module(session, selling, trainer.id)):
+        with pytest.raises(services.PlaceFixed) as refused:
+            attempt()
+        assert refused.value.use.published
+    assert published.module_id == basics.id and len(basics.lessons) == 3
+
+
+def test_a_lesson_an_import_unpublished_still_counts_as_published(session, trainer):
+    course = make_course(session)
+    lesson = services.editor_outline(session, course)[0].lessons[0]
+    lesson.is_published = False  # removed from the files: past versions still list it
+    assert services.lesson_use(session, [lesson]).published
+
+
+def test_a_new_lesson_of_a_published_course_can_go_before_it_is_published(session, trainer):
+    course = make_course(session)
+    module = services.editor_outline(session, course)[0]
+    added = services.add_lesson(session, module, "new-rule", "Quy định mới", "New rule", trainer.id)
+    services.delete_lesson(session, added, trainer.id)
+    assert session.scalar(select(Lesson).where(Lesson.slug == "new-rule")) is None
+
+
+def test_a_lesson_with_learner_progress_is_never_deleted(session, course, trainer):
+    from lms.catalog.learning_models import LessonProgress
+
+    lesson = lesson_in(session, course, trainer)
+    learner = make_user(session)
+    session.add(LessonProgress(user_id=learner.id, lesson_id=lesson.id))  # e.g. a lesson that was live before (hand-made data)
+    session.flush()
+    with pytest.raises(services.PlaceFixed) as refused:
+        services.delete_lesson(session, lesson, trainer.id)
+    assert (refused.value.use.published, refused.value.use.learners) == (False, 1)
+    with pytest.raises(services.PlaceFixed):
+        services.delete_module(session, lesson.module, trainer.id)
+    assert session.get(Lesson, lesson.id) is not None
+
+
+def test_a_module_with_questions_is_not_deleted(session, course, trainer):
+    from lms.assessment.models import Question
+
+    lesson = lesson_in(session, course, trainer)
+    session.add(Question(course_id=course.id, module_id=lesson.module_id, title="q1", kind="truefalse", position=1,
+                         data_vi={"kind": "truefalse"}, content_hash="x"))
+    session.flush()
+    with pytest.raises(services.PlaceFixed) as refused:
+        services.delete_module(session, lesson.module, trainer.id)
+    assert refused.value.use.questions == 1

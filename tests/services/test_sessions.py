@@ -300,3 +300,39 @@ def test_a_fifty_row_roster_is_previewed_and_applied(session, training, trainer,
 def test_ten_thousand_rows_are_previewed_and_applied_in_reasonable_time(session, training, trainer, count_queries):
     elapsed = check_import(session, training, trainer, n=10_000, existing=600, members=100, bad_every=50, counter=count_queries())
     assert elapsed < 120, f"{elapsed:.1f} s"
+
+
+def age_file(store, key: str, hours: float) -> None:
+    """Make a stored file look written `hours` ago."""
+    import os
+
+    moment = time.time() - hours * 3600
+    os.utime(store.local_path(key), (moment, moment))
+
+
+def test_roster_uploads_older_than_a_day_are_purged_and_newer_ones_kept(tmp_path):
+    from lms.cohorts.uploads import purge_roster_uploads, upload_key
+    from lms.storage import FileStorage
+
+    store = FileStorage(tmp_path)
+    old, fresh, asset = upload_key("a" * 64), upload_key("b" * 64), "course-assets/honey/" + "c" * 64
+    for key in (old, fresh, asset):
+        store.put(key, "Nguyễn Văn An;0912345678".encode())
+    age_file(store, old, 25)
+    age_file(store, fresh, 23)
+    age_file(store, asset, 100)  # course images are not uploads: never purged
+    assert purge_roster_uploads(store, utcnow()) == 1
+    assert (store.exists(old), store.exists(fresh), store.exists(asset)) == (False, True, True)
+    assert purge_roster_uploads(store, utcnow()) == 0  # idempotent
+
+
+def test_storage_delete_and_listing_tolerate_missing_files(tmp_path):
+    from lms.storage import FileStorage
+
+    store = FileStorage(tmp_path)
+    assert store.list_older_than("roster-uploads", utcnow()) == []
+    assert store.delete("roster-uploads/none.csv") is False
+    store.put("roster-uploads/x.csv", b"x")
+    assert store.delete("roster-uploads/x.csv") is True and not store.exists("roster-uploads/x.csv")
+    with pytest.raises(ValueError):
+        store.delete("../outside.csv")

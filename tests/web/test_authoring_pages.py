@@ -11,7 +11,7 @@ from lms.audit.models import AuditEvent
 from lms.authoring import services
 from lms.catalog.learning_models import Enrolment
 from lms.catalog.models import Course, CourseAsset, CourseVersion, Lesson, Module
-from lms.catalog.services import enrol_learner
+from lms.catalog.services import complete_lesson, enrol_learner
 from lms.cohorts.access import assign_course_trainer
 from lms.extensions import db
 from tests.conftest import PASSWORD, make_course, make_user
@@ -174,6 +174,108 @@ def test_move_up_and_down_reorders_lessons_and_modules(client, app, users, draft
     assert "lesson.moved" in audit_actions(app)
 
 
+def add_module_and_lesson(client, app, ids, module="selling", lesson="prices") -> tuple[int, int]:
+    base = f"/authoring/courses/{ids['course']}"
+    client.post(f"{base}/modules", data={"module-slug": module, "module-title_vi": "Bán hàng", "module-title_en": "Selling"})
+    with app.app_context():
+        module_id = db.session.scalar(select(Module.id).where(Module.slug == module))
+    client.post(f"{base}/lessons", data={"lesson-module_id": str(module_id), "lesson-slug": lesson, "lesson-title_vi": "Giá", "lesson-title_en": "Prices"})
+    with app.app_context():
+        return module_id, db.session.scalar(select(Lesson.id).where(Lesson.slug == lesson))
+
+
+def test_a_draft_lesson_moves_to_another_module_from_the_outline(client, app, users, draft):
+    login(client)
+    selling, _ = add_module_and_lesson(client, app, draft)
+    outline = client.get(f"/authoring/courses/{draft['course']}").get_data(as_text=True)
+    move_url = f"/authoring/courses/{draft['course']}/lessons/{draft['lesson']}/module"
+    assert move_url in outline
+    page = client.get(move_url).get_data(as_text=True)
+    assert "Move the lesson to another module" in page and "Selling" in page
+    response = client.post(move_url, data={"module_id": str(selling)})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"#lesson-{draft['lesson']}")
+    with app.app_context():
+        lesson = db.session.get(Lesson, draft["lesson"])
+        assert (lesson.module_id, lesson.position) == (selling, 2)
+    assert "The lesson is now the last one of the module" in client.get(f"/authoring/courses/{draft['course']}").get_data(as_text=True)
+    assert audit_actions(app)[-1] == "lesson.moved"
+
+
+def test_moving_into_a_module_with_the_same_lesson_slug_is_explained(client, app, users, draft):
+    login(client)
+    selling, _ = add_module_and_lesson(client, app, draft, lesson="count")
+    response = client.post(f"/authoring/courses/{draft['course']}/lessons/{draft['lesson']}/module", data={"module_id": str(selling)})
+    assert response.status_code == 422
+    assert "already has a lesson with the short name count" in response.get_data(as_text=True)
+    assert stored_lesson(app, draft).module_id == draft["module"]
+
+
+def test_deleting_a_draft_lesson_asks_first_then_deletes_it(client, app, users, draft):
+    login(client)
+    url = f"/authoring/courses/{draft['course']}/lessons/{draft['lesson']}/delete"
+    assert url in client.get(f"/authoring/courses/{draft['course']}").get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert "Delete the lesson “Count stock”?" in page and "deleted for good" in page
+    with app.app_context():
+        assert db.session.get(Lesson, draft["lesson"]) is not None  # looking at the question deletes nothing
+    response = client.post(url)
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Lesson, draft["lesson"]) is None
+    assert "The lesson “Count stock” is deleted." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert audit_actions(app)[-1] == "lesson.deleted"
+
+
+def test_deleting_a_draft_module_lists_its_lessons_before_deleting_them(client, app, users, draft):
+    login(client)
+    url = f"/authoring/courses/{draft['course']}/modules/{draft['module']}/delete"
+    page = client.get(url).get_data(as_text=True)
+    assert "Delete the module “Basics”?" in page and "Count stock" in page
+    assert client.post(url).status_code == 302
+    with app.app_context():
+        assert db.session.get(Module, draft["module"]) is None and db.session.get(Lesson, draft["lesson"]) is None
+    assert "module.deleted" in audit_actions(app)
+
+
+def test_published_lessons_offer_no_delete_and_a_forced_delete_is_refused_with_why(client, app, users):
+    with app.app_context():
+        course = make_course(db.session)
+        assign_course_trainer(db.session, course.id, users["trainer"][0], None)
+        module = db.session.scalar(select(Module).where(Module.slug == "basics"))
+        lesson_id = module.lessons[0].id
+        ids = {"course": course.id, "module": module.id, "lesson": lesson_id}
+        enrol_learner(db.session, users["learner"][0], course)
+        complete_lesson(db.session, users["learner"][0], course, module.lessons[0])
+        db.session.commit()
+    login(client)
+    outline = client.get(f"/authoring/courses/{ids['course']}").get_data(as_text=True)
+    assert f"/lessons/{lesson_id}/delete" not in outline and f"/modules/{ids['module']}/delete" not in outline
+    response = client.post(f"/authoring/courses/{ids['course']}/lessons/{lesson_id}/delete")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "This lesson cannot be deleted" in page and "It has been published" in page and "1 learner has progress in it" in page
+    response = client.post(f"/authoring/courses/{ids['course']}/lessons/{lesson_id}/module", data={"module_id": "0"})
+    assert response.status_code == 409 and "It has been published" in response.get_data(as_text=True)
+    assert client.post(f"/authoring/courses/{ids['course']}/modules/{ids['module']}/delete").status_code == 409
+    with app.app_context():
+        assert db.session.get(Lesson, lesson_id).module_id == ids["module"]
+
+
+def test_a_module_whose_questions_would_lose_their_module_is_not_deleted(client, app, users, draft):
+    from lms.assessment.models import Question
+
+    with app.app_context():
+        db.session.add(Question(course_id=draft["course"], module_id=draft["module"], title="q1", kind="truefalse", position=1,
+                                data_vi={"kind": "truefalse"}, content_hash="x"))
+        db.session.commit()
+    login(client)
+    response = client.post(f"/authoring/courses/{draft['course']}/modules/{draft['module']}/delete")
+    assert response.status_code == 409
+    assert "1 question of the question bank belongs to this module" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Module, draft["module"]) is not None
+
+
 def upload(client, ids, data: bytes, name="photo.png"):
     return client.post(f"/authoring/courses/{ids['course']}/images", data={"image": (io.BytesIO(data), name)}, content_type="multipart/form-data")
 
@@ -273,6 +375,9 @@ def routes(ids):
         ("post", f"{base}/modules/{ids['module']}/move"), ("post", f"{base}/lessons"), ("post", lesson_url(ids)),
         ("post", f"{base}/lessons/{ids['lesson']}/move"), ("post", f"{base}/images"), ("post", f"{base}/publish"),
         ("post", f"{base}/trainers"),
+        ("get", f"{base}/lessons/{ids['lesson']}/module"), ("get", f"{base}/lessons/{ids['lesson']}/delete"),
+        ("get", f"{base}/modules/{ids['module']}/delete"), ("post", f"{base}/lessons/{ids['lesson']}/module"),
+        ("post", f"{base}/lessons/{ids['lesson']}/delete"), ("post", f"{base}/modules/{ids['module']}/delete"),
     ]
 
 
@@ -327,5 +432,8 @@ def test_editor_forms_carry_their_csrf_token(csrf_app, users):
     assert client.post(lesson_url(ids), data=lesson_form()).status_code == 400
     page = client.get(lesson_url(ids)).get_data(as_text=True)
     assert client.post(lesson_url(ids), data={**lesson_form(), "csrf_token": token(page)}).status_code == 302
+    delete_url = f"/authoring/courses/{ids['course']}/lessons/{ids['lesson']}/delete"
+    assert client.post(delete_url).status_code == 400
+    assert client.post(delete_url, data={"csrf_token": token(client.get(delete_url).get_data(as_text=True))}).status_code == 302
     editor = client.get(f"/authoring/courses/{ids['course']}").get_data(as_text=True)
     assert client.post(f"/authoring/courses/{ids['course']}/publish", data={"csrf_token": token(editor)}).status_code == 302

@@ -80,7 +80,8 @@ EXPECTED = {
     "assessment.overview": signed_in(), "assessment.start": signed_in(), "assessment.statistics": course_staff(),
     "authoring.courses": only("trainer", "other_trainer"), "authoring.new_course": only("trainer", "other_trainer"),
     **{f"authoring.{name}": course_staff() for name in ("course", "asset", "upload_image", "add_lesson", "lesson", "move_lesson",
-                                                       "add_module", "module", "move_module", "publish", "settings")},
+                                                       "add_module", "module", "move_module", "publish", "settings",
+                                                       "lesson_module", "delete_lesson", "delete_module")},
     "authoring.assign_trainer": only(),  # admins assign trainers
     **{f"questionbank.{name}": course_staff() for name in ("index", "edit", "restore", "retire", "download", "create", "upload", "apply")},
     "credentials.mine": signed_in(), "credentials.pdf": {**owner_only(staff=("trainer", "verifier")), "other_trainer": HIDDEN},

@@ -151,6 +151,19 @@ def test_a_file_not_saved_as_utf8_asks_for_csv_utf8(client, app, setup):
     assert stored_uploads(app) == []
 
 
+def test_a_new_upload_deletes_uploads_forgotten_for_more_than_a_day(client, app, setup):
+    import os
+    import time
+
+    with app.app_context():
+        forgotten = storage().root / "roster-uploads" / f"{'a' * 64}.csv"
+        storage().put(f"roster-uploads/{forgotten.name}", "Lê Văn Cũ;0912000009;;Đắk Lắk;".encode())
+        os.utime(forgotten, (time.time() - 25 * 3600,) * 2)
+    login(client, "trainer")
+    page = upload(client, setup["session"], HEADER + "Mới Một;0912000002;;Đắk Lắk;\n").get_data(as_text=True)
+    assert stored_uploads(app) == [f"{digest_of(page)}.csv"]
+
+
 def test_all_or_nothing_writes_nothing_when_a_row_is_rejected(client, app, setup):
     login(client, "trainer")
     page = upload(client, setup["session"], HEADER + "Mới Một;0912000002;;Đắk Lắk;\nSai;12;;Đắk Lắk;\n").get_data(as_text=True)
