@@ -25,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_errors(app)
     register_templates(app)
     register_security(app)
+    register_logging(app)
     register_cli(app)
     return app
 
@@ -81,6 +82,12 @@ def register_security(app: Flask) -> None:
     from lms.core.security import register_security_headers
 
     register_security_headers(app)
+
+
+def register_logging(app: Flask) -> None:
+    from lms.logmask import install_log_masking
+
+    install_log_masking(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Personal data (Law 91/2025/QH15, Decree 356/2025/ND-CP): a person's copy of their data, deletion, log redaction.
+"""Personal data (Law 91/2025/QH15, Decree 356/2025/ND-CP): a person's copy of their data, and deleting their account.
 
 Deleting an account anonymises it: the row stays (attempts, certificates and the audit log point at it),
 its personal fields are emptied and it can no longer sign in. Scores and certificates are kept because
@@ -7,8 +7,6 @@ signed claims (holder name, business, province) are never rewritten.
 """
 from __future__ import annotations
 
-import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +14,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from lms.accounts.identity import InvalidValue
-from lms.accounts.models import Role, User
+from lms.accounts.models import DELETED_EMAIL_DOMAIN, Role, User
 from lms.accounts.services import PRIVACY_NOTICE_VERSION, authenticate
 from lms.assessment.bank import from_data
 from lms.assessment.models import Attempt, AttemptItem
@@ -27,13 +25,15 @@ from lms.catalog.learning_models import Enrolment, LessonProgress
 from lms.catalog.models import Course, Lesson, Module
 from lms.cohorts.models import SessionMember, TrainingSession
 from lms.credentials.models import Certificate
+from lms.logmask import redact  # noqa: F401  (lms.mail masks addresses with it)
 from lms.onboarding.models import SellerNote, SellerProfile
 from lms.text import fold
 
 EXPORT_FORMAT = "ocop-seller-academy-personal-data/1"
 DELETED_NAME = "Người dùng đã xóa #{id}"
-# the users table requires an email or a phone: a deleted account gets an address that cannot exist (RFC 2606)
-DELETED_EMAIL = "deleted-{id}@deleted.invalid"
+# the users table requires an email or a phone: a deleted account gets an address that cannot exist (RFC 2606);
+# User.login shows it as "deleted account"
+DELETED_EMAIL = "deleted-{id}@" + DELETED_EMAIL_DOMAIN
 # not an Argon2 hash: every password check fails on it
 UNUSABLE_PASSWORD = "!deleted"
 _TRUTH = {True: "true", False: "false"}
@@ -200,25 +200,3 @@ def delete_account(session: Session, user: User, password: str) -> KeptRecords:
     record(session, user.id, "privacy.account_deleted", "user", user.id, certificates_kept=kept.certificates,
            attempts_kept=kept.attempts, name_kept=kept.keeps_name)
     return kept
-
-
-# --- keeping personal data out of logs ------------------------------------------------------
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w+])(?:\+?84|0)(?:[\s.-]?\d){9,10}(?!\d)")
-
-
-def redact(text: str) -> str:
-    """Mask email addresses and Vietnamese phone numbers in a line of text."""
-    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
-
-
-class PersonalDataFilter(logging.Filter):
-    """Masks emails and phone numbers in the app's log records before any handler writes them."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = redact(message)
-        if masked != message:
-            record.msg, record.args = masked, ()
-        return True

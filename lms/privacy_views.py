@@ -17,16 +17,11 @@ from lms.accounts.forms import REQUIRED, message_for
 from lms.accounts.identity import InvalidValue
 from lms.accounts.services import PRIVACY_NOTICE_VERSION
 from lms.extensions import db, limiter
-from lms.privacy import PersonalDataFilter, delete_account, kept_records, personal_data, record_data_export
+from lms.privacy import delete_account, kept_records, personal_data, record_data_export
 
 bp = Blueprint("privacy", __name__)
 
 MESSAGES = {"last_admin": _l("You are the only administrator: give another account the admin role first.")}
-
-
-@bp.record_once
-def _keep_personal_data_out_of_logs(state) -> None:
-    state.app.logger.addFilter(PersonalDataFilter())
 
 
 class DataExportForm(FlaskForm):

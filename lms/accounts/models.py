@@ -4,10 +4,15 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import gettext as _
 from sqlalchemy import Boolean, Integer, String, CheckConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.db import Base, UTCDateTime, utcnow
+
+# a deleted account keeps an address at this domain (the table needs an email or a phone); no real one can be
+# registered there (.invalid is reserved, RFC 2606)
+DELETED_EMAIL_DOMAIN = "deleted.invalid"
 
 
 class Role(StrEnum):
@@ -57,7 +62,14 @@ class User(Base):
         return f"{self.id}:{self.session_version}"
 
     @property
+    def is_deleted(self) -> bool:
+        return (self.email or "").endswith("@" + DELETED_EMAIL_DOMAIN)
+
+    @property
     def login(self) -> str:
+        """The email or phone the person signs in with; pages and exports show it, so a deleted account reads as one."""
+        if self.is_deleted:
+            return _("deleted account")
         return self.email or self.phone or ""
 
     def has_role(self, *roles: str) -> bool:

@@ -147,13 +147,20 @@ def render_markdown(
     return Rendered(html=clean, problems=problems)
 
 
+def _own_images_only(element: str, attribute: str, value: str) -> str | None:
+    """An image in a question comes from this site: one from elsewhere would tell a third party who takes the quiz."""
+    if element == "img" and attribute == "src" and (urlsplit(value).scheme or value.startswith("//")):
+        return None
+    return value
+
+
 def render_question_text(text: str, text_format: str = "moodle") -> str:
     """A question's text as safe HTML: Markdown rendered, HTML sanitised, plain text escaped."""
     if text_format == "markdown":
         return render_markdown(text).html
     if text_format in {"moodle", "html"}:
         return nh3.clean(text.replace("\n", "<br>"), tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
-                         clean_content_tags={"script", "style"}, link_rel="noopener noreferrer nofollow")
+                         clean_content_tags={"script", "style"}, link_rel="noopener noreferrer nofollow", attribute_filter=_own_images_only)
     return html.escape(text).replace("\n", "<br>")
 
 

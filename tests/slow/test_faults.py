@@ -1,4 +1,5 @@
 """Integrity under faults: many simultaneous writers, and processes killed in the middle of long jobs."""
+import collections
 import os
 import random
 import signal
@@ -6,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,9 @@ from lms.catalog.services import complete_lesson, enrol_learner, outline
 from lms.credentials.models import Certificate
 from lms.db import utcnow
 from lms.extensions import db
+from lms.onboarding.clients import create_client
+from lms.onboarding.models import WebhookEvent
+from lms.onboarding.webhooks import enqueue, verify_signature
 from tests.conftest import make_course, make_questions, make_user
 
 pytestmark = pytest.mark.slow
@@ -136,3 +141,67 @@ def test_bulk_issuance_killed_midway_is_consistent_and_the_rerun_issues_the_rest
     with app.app_context():
         per_learner = db.session.execute(select(Certificate.user_id, func.count()).group_by(Certificate.user_id)).all()
         assert len(per_learner) == 20 and {count for _, count in per_learner} == {1}
+
+
+class _StallingReceiver(BaseHTTPRequestHandler):
+    """A platform's endpoint that answers 200, except that it holds the n-th request until told to let go."""
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        server = self.server
+        with server.lock:
+            server.received.append((self.headers["X-OCOP-Delivery"],
+                                    verify_signature(server.secret, self.headers["X-OCOP-Timestamp"], body, self.headers["X-OCOP-Signature"], utcnow())))
+            stall = len(server.received) == server.stall_at
+        if stall:
+            server.stalled.set()
+            server.release.wait(60)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        except OSError:
+            pass  # the sender was killed while we held its request
+
+    def log_message(self, *args):
+        pass
+
+
+def test_webhook_delivery_killed_midway_loses_no_event_and_the_rerun_delivers_the_rest(app, database_url, tmp_path):
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _StallingReceiver)
+    receiver.received, receiver.lock, receiver.stall_at = [], threading.Lock(), 3
+    receiver.stalled, receiver.release = threading.Event(), threading.Event()
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        with app.app_context():
+            client, _ = create_client(db.session, "TikTok Shop", ["sellers:read"], None)
+            client.webhook_url, receiver.secret = f"http://127.0.0.1:{receiver.server_port}/hooks", client.webhook_secret
+            ids = [enqueue(db.session, "seller.eligibility_changed", {"seller_code": f"OCOP-{n}"}, utcnow())[0].id for n in range(6)]
+            db.session.commit()
+        env = {**cli_env(database_url, tmp_path), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+        sender = subprocess.Popen(flask_command(database_url, tmp_path, "deliver-webhooks"), cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert receiver.stalled.wait(60), "the third event never arrived"
+        sender.send_signal(signal.SIGKILL)  # killed while the receiver holds the third event
+        sender.wait(30)
+        receiver.release.set()
+        with app.app_context():
+            rows = {e.id: e for e in db.session.scalars(select(WebhookEvent))}
+            # the first two were answered and their mark committed; the third was in flight: pending, as if never sent
+            assert [i for i in ids if rows[i].delivered_at is not None] == ids[:2]
+            assert all(rows[i].attempts == 0 and rows[i].given_up_at is None for i in ids[2:])
+
+        rerun = subprocess.run(flask_command(database_url, tmp_path, "deliver-webhooks"), cwd=ROOT, env=env, capture_output=True, text=True)
+        assert rerun.returncode == 0, rerun.stderr
+        assert "delivered 4" in rerun.stdout
+        with app.app_context():
+            rows = list(db.session.scalars(select(WebhookEvent)))
+            assert len(rows) == 6 and all(e.delivered_at is not None and e.attempts == 1 and e.given_up_at is None for e in rows)
+        # at least once: the one in flight at the kill arrived twice under the same X-OCOP-Delivery, so receivers can drop it
+        deliveries = collections.Counter(delivery for delivery, _ in receiver.received)
+        assert deliveries == collections.Counter({str(i): 2 if i == ids[2] else 1 for i in ids})
+        assert all(signed for _, signed in receiver.received)
+    finally:
+        receiver.release.set()
+        receiver.shutdown()
+        receiver.server_close()

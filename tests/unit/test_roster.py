@@ -1,7 +1,10 @@
-"""Reading a session roster CSV: columns in English or Vietnamese, separators, encodings, row checks."""
+"""Reading a session roster CSV: columns in English or Vietnamese, separators, encodings, row checks, and a fuzz test."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from lms.cohorts.roster import MAX_ROWS, RosterError, parse_roster, write_csv
+from lms.cohorts.forms import file_error_message, problem_message
+from lms.cohorts.roster import MAX_ROWS, Problem, RosterError, parse_roster, write_csv
 
 ENGLISH = "full_name,phone,email,province,business_name\n"
 VIETNAMESE = "Họ và tên;Số điện thoại;Email;Tỉnh/Thành phố;Tên cơ sở\n"
@@ -123,3 +126,70 @@ def test_more_than_ten_thousand_rows_are_refused():
 def test_written_csv_cells_cannot_run_as_formulas():
     text = write_csv(("name", "login"), [("=HYPERLINK(1)", "+84912345678")])
     assert text.splitlines() == ["name,login", "'=HYPERLINK(1),'+84912345678"]
+
+
+# --- fuzz: whatever a trainer uploads, the answer is rows with known problems or one clear file error ---------------
+
+FILE_ERRORS = {"encoding", "empty", "no_rows", "columns", "duplicate_column", "login_columns", "too_many_rows", "malformed"}
+ROW_PROBLEMS = {"name_required", "name_characters", "name_too_long", "business_characters", "business_too_long", "login_required",
+                "phone_format", "email_format", "province_required", "province_unknown", "duplicate"}
+HEADERS = ["full_name", "phone", "email", "province", "business_name", "login", "Họ và tên", "Số điện thoại", "Tỉnh/Thành phố",
+           "Tên cơ sở", "STT", "Ghi chú", "", " name "]
+CELLS = st.one_of(
+    st.sampled_from(["", " ", "Nguyễn Văn An", "0912 345 678", "912345678", "+84 912 345 678", "(+84) 912.345.678", "lan@example.vn",
+                     "LAN@EXAMPLE.VN", "a@b", "@", "a@-.vn", "a@" + "x" * 300 + ".vn", "Hà Nội", "Bắc Giang", "tinh phu yen", "Atlantis",
+                     "x" * 161, "Nguyễn\u202eVăn", "=1+1", '"', '""', '"a,b"', "\r", "\n", ";", ",", "\t", "\ufeff"]),  # NUL, bad UTF-8: st.binary
+    st.text(max_size=20),
+)
+
+
+def mostly(good: list[str], bad: list[str]) -> st.SearchStrategy[str]:
+    """Three times in four a plausible value, else a wrong or random one."""
+    return st.builds(lambda pick, plausible, other: other if pick == 0 else plausible,
+                     st.integers(0, 3), st.sampled_from(good), st.sampled_from(bad) | st.text(max_size=12))
+
+
+NAMES = mostly(["Nguyễn Văn An", "Trần Thị Lan", " lê  minh "], ["", "123", "Nguyễn\u202eVăn", "x" * 121])
+LOGINS = mostly(["0912 345 678", "912345678", "+84912345679", "0387 654 321", "lan@example.vn", "LAN@example.vn"], ["12345", "a@b", ""])
+PROVINCES = mostly(["Hà Nội", "ha-noi", "Bắc Giang", "TP. Hồ Chí Minh"], ["Atlantis", ""])
+
+
+@st.composite
+def roster_texts(draw) -> str:
+    """CSV-ish text: the expected columns (then rows that may well be valid) or any headers, any separator and
+    line ending, cells that look like data or not."""
+    separator = draw(st.sampled_from([",", ";", "\t", "|"]))
+    newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    expected = ["full_name", "phone", "email", "province", "business_name"]
+    header = draw(st.one_of(st.just(expected), st.permutations(expected), st.lists(st.sampled_from(HEADERS), max_size=7)))
+    likely = st.tuples(NAMES, LOGINS, st.sampled_from(["", "lan@example.vn"]), PROVINCES, st.sampled_from(["", "HTX Sen"]) | CELLS).map(list)
+    rows = draw(st.lists(likely | st.lists(CELLS, max_size=7), max_size=8))
+    return newline.join(separator.join(cells) for cells in [header, *rows])
+
+
+def _encoded(text: str, encoding: str) -> bytes:
+    return text.encode(encoding, errors="replace")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.binary(max_size=400),
+    st.builds(_encoded, roster_texts(), st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "utf-16", "cp1258"])),
+))
+def test_any_upload_gives_rows_with_known_problems_or_one_clear_file_error(data):
+    try:
+        roster = parse_roster(data, max_rows=5)
+    except RosterError as error:
+        assert error.code in FILE_ERRORS
+        return
+    lines = [row.line for row in roster.rows]
+    assert 1 <= len(lines) <= 5 and lines == sorted(set(lines)) and lines[0] >= 2
+    assert {problem.code for row in roster.rows for problem in row.problems} <= ROW_PROBLEMS
+    for row in roster.rows:
+        if row.valid:  # a valid row can create an account: a name, a known province and a normalised login
+            assert row.full_name and row.province and (row.email or row.phone) and row.login in (row.email, row.phone)
+
+
+def test_every_error_the_parser_gives_has_words_for_the_trainer():
+    assert all(file_error_message(RosterError(code)) != code for code in FILE_ERRORS)
+    assert all(problem_message(Problem(code)) != code for code in ROW_PROBLEMS)
