@@ -22,6 +22,23 @@ def _test_database_url(tmp_root: Path) -> str:
     return os.environ.get("LMS_TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.sqlite3'}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing():
+    """Argon2 at its production cost takes 50-150 ms a hash and as long to check, and tests sign in thousands
+    of times: they use the same algorithm at its lowest cost (still above the roster's temporary-password
+    cost, so upgrading those on first login is still tested). Servers started as subprocesses keep the real cost."""
+    from argon2 import PasswordHasher
+
+    from lms.accounts import services
+
+    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(services, "_hasher", quick)
+    patch.setattr(services, "_DUMMY_HASH", quick.hash("timing-equaliser-password"))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url = _test_database_url(tmp_path_factory.mktemp("db"))
