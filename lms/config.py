@@ -65,9 +65,12 @@ def load_config(overrides: Mapping[str, Any] | None = None, env: Mapping[str, st
         "ISSUER_EMAIL": env.get("LMS_ISSUER_EMAIL", ""),
         # holders of a version older than one that requires recertification keep it valid this long
         "RECERTIFICATION_GRACE_DAYS": int(env.get("LMS_RECERTIFICATION_GRACE_DAYS", 90)),
-        # Flask-Limiter: memory:// in one process; redis://host:6379 when several servers share limits
-        "RATELIMIT_STORAGE_URI": env.get("LMS_RATELIMIT_STORAGE_URL") or env.get("LMS_RATELIMIT_STORAGE_URI") or "memory://",
+        # Flask-Limiter: lms-memory:// counts in each process (lms/ratelimit.py: memory:// without a thread per hit);
+        # redis://host:6379 when several workers or servers share limits
+        "RATELIMIT_STORAGE_URI": env.get("LMS_RATELIMIT_STORAGE_URL") or env.get("LMS_RATELIMIT_STORAGE_URI") or "lms-memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # the verifier console's statistics aggregate the whole register: each process reuses them this long
+        "STATISTICS_MAX_AGE_SECONDS": int(env.get("LMS_STATISTICS_MAX_AGE_SECONDS", 60)),
         "VERIFY_RATE_LIMIT": env.get("LMS_VERIFY_RATE_LIMIT", "60 per minute"),
         # only for trying webhooks against a receiver on this machine; production webhooks are https
         "WEBHOOK_ALLOW_HTTP_LOCALHOST": _flag(env.get("LMS_WEBHOOK_ALLOW_HTTP_LOCALHOST")),

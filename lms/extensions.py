@@ -6,6 +6,7 @@ from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
 from lms.db import db
+from lms import ratelimit  # noqa: F401  registers the lms-memory:// storage scheme
 
 babel = Babel()
 csrf = CSRFProtect()

@@ -238,13 +238,18 @@ def may_see_correct_answers(session: Session, attempt: Attempt, course: Course) 
     return attempt.id in _cycles(failed, course.max_attempts, timedelta(hours=course.cooldown_hours)).last_allowed_ids
 
 
-def assessment_states(session: Session, user_ids: set[int], course_ids: set[int]) -> dict[tuple[int, int], str]:
-    """passed | failed | in_progress per (user, course) with any attempt; absent pairs have not started."""
-    floors = dict(session.execute(
-        select(CourseVersion.course_id, func.max(CourseVersion.number))
-        .where(CourseVersion.course_id.in_(course_ids), CourseVersion.requires_recertification)
-        .group_by(CourseVersion.course_id)
-    ).all())
+def assessment_states(session: Session, user_ids: set[int], course_ids: set[int],
+                      floors: dict[int, int] | None = None) -> dict[tuple[int, int], str]:
+    """passed | failed | in_progress per (user, course) with any attempt; absent pairs have not started.
+
+    `floors` (per course, the newest version requiring recertification) saves a query when the caller has them.
+    """
+    if floors is None:
+        floors = dict(session.execute(
+            select(CourseVersion.course_id, func.max(CourseVersion.number))
+            .where(CourseVersion.course_id.in_(course_ids), CourseVersion.requires_recertification)
+            .group_by(CourseVersion.course_id)
+        ).all())
     states: dict[tuple[int, int], str] = {}
     rank = {"failed": 1, "in_progress": 2, "passed": 3}
     rows = session.execute(

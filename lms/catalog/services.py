@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from lms.catalog.learning_models import ACTIVE, LEFT, Enrolment, LessonProgress
 from lms.catalog.models import PUBLISHED, Course, Lesson, Module
@@ -41,14 +41,32 @@ def published_courses(session: Session, query: str = ""):
     return statement
 
 
+# The lookups of every lesson page, built once and bound per call: building a select() cost about as much as
+# running it. An outline leaves out the lesson texts unless asked: a page lists titles, not every lesson's body.
+_PUBLISHED_COURSE = select(Course).where(Course.slug == bindparam("slug"), Course.status == PUBLISHED)
+_PUBLISHED_MODULES = select(Module).where(Module.course_id == bindparam("course_id"), Module.is_published).order_by(Module.position)
+_PUBLISHED_LESSONS = (
+    select(Lesson).where(Lesson.module_id.in_(bindparam("module_ids", expanding=True)), Lesson.is_published).order_by(Lesson.position)
+)
+_LESSON_TEXTS = (Lesson.body_vi, Lesson.body_en, Lesson.html_vi, Lesson.html_en)
+_PUBLISHED_LESSONS_WITHOUT_TEXT = _PUBLISHED_LESSONS.options(*(defer(column) for column in _LESSON_TEXTS))
+_LESSON = (
+    select(Lesson).join(Module, Lesson.module_id == Module.id)
+    .where(Module.course_id == bindparam("course_id"), Module.slug == bindparam("module_slug"), Lesson.slug == bindparam("lesson_slug"),
+           Lesson.is_published, Module.is_published)
+)
+_ENROLMENT = select(Enrolment).where(Enrolment.user_id == bindparam("user_id"), Enrolment.course_id == bindparam("course_id"))
+_LESSON_PROGRESS = select(LessonProgress).where(LessonProgress.user_id == bindparam("user_id"), LessonProgress.lesson_id == bindparam("lesson_id"))
+
+
 def get_published_course(session: Session, slug: str) -> Course | None:
-    return session.scalar(select(Course).where(Course.slug == slug, Course.status == PUBLISHED))
+    return session.scalar(_PUBLISHED_COURSE, {"slug": slug})
 
 
-def outline(session: Session, course: Course) -> list[tuple[Module, list[Lesson]]]:
-    """Published modules and lessons of a course in order (two queries)."""
-    modules = list(session.scalars(select(Module).where(Module.course_id == course.id, Module.is_published).order_by(Module.position)))
-    lessons = session.scalars(select(Lesson).where(Lesson.module_id.in_([m.id for m in modules]), Lesson.is_published).order_by(Lesson.position))
+def outline(session: Session, course: Course, with_text: bool = False) -> list[tuple[Module, list[Lesson]]]:
+    """Published modules and lessons of a course in order (two queries); the lessons' texts load only `with_text`."""
+    modules = list(session.scalars(_PUBLISHED_MODULES, {"course_id": course.id}))
+    lessons = session.scalars(_PUBLISHED_LESSONS if with_text else _PUBLISHED_LESSONS_WITHOUT_TEXT, {"module_ids": [m.id for m in modules]})
     by_module: dict[int, list[Lesson]] = {m.id: [] for m in modules}
     for lesson in lessons:
         by_module[lesson.module_id].append(lesson)
@@ -56,15 +74,11 @@ def outline(session: Session, course: Course) -> list[tuple[Module, list[Lesson]
 
 
 def find_lesson(session: Session, course: Course, module_slug: str, lesson_slug: str) -> Lesson | None:
-    return session.scalar(
-        select(Lesson)
-        .join(Module, Lesson.module_id == Module.id)
-        .where(Module.course_id == course.id, Module.slug == module_slug, Lesson.slug == lesson_slug, Lesson.is_published, Module.is_published)
-    )
+    return session.scalar(_LESSON, {"course_id": course.id, "module_slug": module_slug, "lesson_slug": lesson_slug})
 
 
 def get_enrolment(session: Session, user_id: int, course_id: int) -> Enrolment | None:
-    return session.scalar(select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course_id))
+    return session.scalar(_ENROLMENT, {"user_id": user_id, "course_id": course_id})
 
 
 def missing_prerequisites(session: Session, user_id: int, course: Course) -> list[Course]:
@@ -104,12 +118,26 @@ def _upsert_progress(session: Session, user_id: int, lesson_id: int) -> None:
     session.execute(insert(LessonProgress).values(user_id=user_id, lesson_id=lesson_id, first_viewed_at=utcnow()).on_conflict_do_nothing(index_elements=["user_id", "lesson_id"]))
 
 
+# reading the same lesson again within this time is not news: the page view then writes nothing
+ACTIVITY_RESOLUTION = timedelta(minutes=5)
+
+
 def record_lesson_view(session: Session, user_id: int, enrolment: Enrolment, lesson: Lesson) -> LessonProgress:
-    _upsert_progress(session, user_id, lesson.id)
-    enrolment.last_lesson_id = lesson.id
-    enrolment.last_activity_at = utcnow()
-    session.flush()
-    return session.scalar(select(LessonProgress).where(LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson.id))
+    """The first view starts the lesson's reading clock; the enrolment remembers it as the last lesson opened.
+
+    Writes only what changes, so reading a page again is read-only (on SQLite every write waits for the one writer).
+    """
+    ids = {"user_id": user_id, "lesson_id": lesson.id}
+    progress = session.scalar(_LESSON_PROGRESS, ids)
+    if progress is None:
+        _upsert_progress(session, user_id, lesson.id)
+        progress = session.scalar(_LESSON_PROGRESS, ids)
+    now = utcnow()
+    if enrolment.last_lesson_id != lesson.id or enrolment.last_activity_at is None or now - enrolment.last_activity_at >= ACTIVITY_RESOLUTION:
+        enrolment.last_lesson_id = lesson.id
+        enrolment.last_activity_at = now
+        session.flush()
+    return progress
 
 
 def complete_lesson(session: Session, user_id: int, course: Course, lesson: Lesson) -> bool:

@@ -152,7 +152,7 @@ def handout(slug: str):
     course = _course_or_404(slug)
     if not _is_enrolled(course):
         abort(404)
-    path = course_handout(db.session, course, outline(db.session, course), _lang(), storage())
+    path = course_handout(db.session, course, outline(db.session, course, with_text=True), _lang(), storage())
     return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=f"{course.slug}-{_lang()}.pdf", max_age=3600)
 
 

@@ -102,8 +102,10 @@ def _tax_codes(text: str) -> list[str]:
     return [digits] if len(digits) == 10 else [f"{digits[:10]}-{digits[10:]}"] if len(digits) == 13 else []
 
 
-def _text_conditions(text: str) -> list[ColumnElement[bool]]:
+def _text_conditions(text: str) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """(conditions on the user, conditions on the seller profile): any one of them matching finds the seller."""
     conditions = [User.name_search.contains(fold(text), autoescape=True), User.business_name.icontains(nfc(text), autoescape=True)]
+    on_profile = []
     if "@" in text:
         conditions.append(User.email == text.lower())
     else:
@@ -113,23 +115,24 @@ def _text_conditions(text: str) -> list[ColumnElement[bool]]:
             pass
     taxes = _tax_codes(text)
     if taxes:
-        conditions.append(SellerProfile.tax_code.in_(taxes))
+        on_profile.append(SellerProfile.tax_code.in_(taxes))
     code = normalise_code(text)
     if code:
-        conditions.append(SellerProfile.seller_code == code)
+        on_profile.append(SellerProfile.seller_code == code)
         conditions.append(User.id.in_(select(Certificate.user_id).where(Certificate.code == code)))
-    return conditions
+    return conditions, on_profile
 
 
 def seller_query(chosen: SellerFilter) -> Select:
     """Learners matching every filter but the state (which needs seller_statuses), by name."""
-    statement = (
-        select(User).outerjoin(SellerProfile, SellerProfile.user_id == User.id)
-        .where(User.role == Role.LEARNER.value).order_by(User.name_search, User.id)
-    )
+    statement = select(User).where(User.role == Role.LEARNER.value).order_by(User.name_search, User.id)
     text = chosen.query.strip()
     if text:
-        statement = statement.where(or_(*_text_conditions(text)))
+        conditions, on_profile = _text_conditions(text)
+        if on_profile:
+            # joined only for a tax code or seller code: the join costs a lookup for every learner scanned
+            statement = statement.outerjoin(SellerProfile, SellerProfile.user_id == User.id)
+        statement = statement.where(or_(*conditions, *on_profile))
     if chosen.province:
         statement = statement.where(User.province == chosen.province)
     if chosen.track:
@@ -166,8 +169,10 @@ def _rows(session: Session, users: Sequence[User], now: datetime, grace_days: in
     if statuses is None:
         statuses = seller_statuses(session, ids, now, grace_days)
     profiles = {p.user_id: p for p in session.scalars(select(SellerProfile).where(SellerProfile.user_id.in_(ids)))}
+    # validity is tested in the count, not in the WHERE: there SQLite (without ANALYZE statistics) would read
+    # every active certificate through the status index instead of these users' few through the user index
     valid = dict(session.execute(
-        select(Certificate.user_id, func.count()).where(Certificate.user_id.in_(ids), valid_on(now.date(), grace_days))
+        select(Certificate.user_id, func.count(case((valid_on(now.date(), grace_days), 1)))).where(Certificate.user_id.in_(ids))
         .group_by(Certificate.user_id)
     ).all())
     rows = []
@@ -313,8 +318,21 @@ def add_seller_note(session: Session, seller_id: int, author_id: int, text: str,
 # --- statistics -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class CourseName:
+    """What the statistics show of a course: plain values, so that cached statistics outlive the request's session."""
+
+    id: int
+    slug: str
+    title_vi: str
+    title_en: str
+
+    def title(self, lang: str) -> str:
+        return (self.title_en if lang == "en" else "") or self.title_vi
+
+
+@dataclass(frozen=True)
 class PassRate:
-    course: Course
+    course: CourseName
     attempts: int
     passed: int
     first_attempts: int
@@ -336,6 +354,7 @@ class Statistics:
     per_month: list[tuple[date, int]]  # first day of the month (in the given time zone), certificates issued
     expiring: list[tuple[int, int]]  # days, valid certificates ending within them
     pass_rates: list[PassRate]
+    computed_at: datetime | None = None
 
 
 def _month_starts(now: datetime, zone: tzinfo, months: int) -> list[datetime]:
@@ -393,7 +412,10 @@ def pass_rates(session: Session) -> list[PassRate]:
                func.count(case((first, 1))), func.count(case((and_(first, Attempt.passed.is_(True)), 1))))
         .where(Attempt.status == SUBMITTED, Attempt.purpose == FINAL).group_by(Attempt.course_id)
     ).all()
-    courses = {c.id: c for c in session.scalars(select(Course).where(Course.id.in_([r[0] for r in rows])))}
+    courses = {
+        row.id: CourseName(row.id, row.slug, row.title_vi, row.title_en)
+        for row in session.execute(select(Course.id, Course.slug, Course.title_vi, Course.title_en).where(Course.id.in_([r[0] for r in rows])))
+    }
     rates = [PassRate(courses[course_id], *numbers) for course_id, *numbers in rows]
     return sorted(rates, key=lambda r: r.course.slug)
 
@@ -407,4 +429,22 @@ def console_statistics(session: Session, now: datetime, zone: tzinfo, tracks: Se
         per_month=certificates_per_month(session, now, zone),
         expiring=expiring_certificates(session, today, grace_days),
         pass_rates=pass_rates(session),
+        computed_at=now,
     )
+
+
+def recent_statistics(session: Session, cache: dict, now: datetime, zone: tzinfo, tracks: Sequence[str], grace_days: int = 90,
+                      max_age: timedelta = timedelta(seconds=60)) -> Statistics:
+    """console_statistics, reused while younger than `max_age` (the caller keeps `cache`, e.g. one per process).
+
+    Every number aggregates all certificates and attempts, so the page's cost grows with the register; numbers
+    a minute old are as useful to a verifier, and a page reloaded by several verifiers costs one computation.
+    """
+    key = (now.date(), str(zone), tuple(tracks), grace_days)
+    found = cache.get(key)
+    if found is not None and found.computed_at <= now < found.computed_at + max_age:
+        return found
+    fresh = console_statistics(session, now, zone, tracks, grace_days)
+    cache.clear()  # one entry: yesterday's key is never asked for again
+    cache[key] = fresh
+    return fresh

@@ -1,6 +1,7 @@
 """Verifier console pages: seller search and CSV export, a seller's file with notes, certification statistics."""
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
@@ -21,9 +22,9 @@ from lms.console.services import (
     STATES,
     SellerFilter,
     add_seller_note,
-    console_statistics,
     export_sellers,
     find_seller_user,
+    recent_statistics,
     search_sellers,
     seller_csv_lines,
     seller_file,
@@ -137,7 +138,9 @@ def _counts_chart(chart_id: str, title: str, rows: list[tuple[str, int]]):
 @role_required(Role.VERIFIER.value)
 def statistics():
     """Certification by province, track and month, what expires soon, and pass rates: charts with their tables."""
-    stats = console_statistics(db.session, clock.now(), ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]), TRACKS, _grace())
+    stats = recent_statistics(db.session, current_app.extensions.setdefault("lms_console_statistics", {}), clock.now(),
+                              ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]), TRACKS, _grace(),
+                              timedelta(seconds=current_app.config["STATISTICS_MAX_AGE_SECONDS"]))
     lang = _lang()
     provinces = [(PROVINCE_NAMES.get(code, code), count) for code, count in stats.by_province]
     tracks = [(str(TRACK_LABELS.get(track, track)), count) for track, count in stats.by_track]

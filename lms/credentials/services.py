@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from lms.accounts.models import User
@@ -79,20 +79,26 @@ def verify_link(public_url: str, certificate: Certificate) -> str:
     return f"{verify_url(public_url, certificate.code)}#{certificate.jws}"
 
 
+# built once, bound per call: every certificate status (API, verify page) runs both, and building a select()
+# costs about as much as running it
+_CERTIFICATE_BY_CODE = select(Certificate).where(Certificate.code == bindparam("code"))
+_RECERTIFICATION_VERSIONS = (
+    select(CourseVersion.course_id, CourseVersion.number, CourseVersion.created_at)
+    .where(CourseVersion.course_id.in_(bindparam("course_ids", expanding=True)), CourseVersion.requires_recertification)
+    .order_by(CourseVersion.number)
+)
+
+
 def find_certificate(session: Session, text: str) -> Certificate | None:
     code = normalise_code(text or "")
-    return session.scalar(select(Certificate).where(Certificate.code == code)) if code else None
+    return session.scalar(_CERTIFICATE_BY_CODE, {"code": code}) if code else None
 
 
 def recertification_versions(session: Session, course_ids: list[int]) -> dict[int, list[tuple[int, date]]]:
     """Per course, the versions that require recertification (number, date): one query for any number of certificates."""
     found: dict[int, list[tuple[int, date]]] = {course_id: [] for course_id in course_ids}
     if course_ids:
-        for course_id, number, created_at in session.execute(
-            select(CourseVersion.course_id, CourseVersion.number, CourseVersion.created_at)
-            .where(CourseVersion.course_id.in_(course_ids), CourseVersion.requires_recertification)
-            .order_by(CourseVersion.number)
-        ):
+        for course_id, number, created_at in session.execute(_RECERTIFICATION_VERSIONS, {"course_ids": list(course_ids)}):
             found[course_id].append((number, created_at.date()))
     return found
 

@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from lms.accounts.models import User
 from lms.assessment.models import FINAL, SUBMITTED, Attempt
@@ -16,6 +17,7 @@ from lms.catalog.learning_models import ACTIVE, Enrolment
 from lms.catalog.models import Course
 from lms.catalog.progress import progress_for
 from lms.cohorts.models import SessionCourse, SessionMember
+from lms.core.templating import Page
 from lms.credentials.models import ACTIVE as ACTIVE_CERTIFICATE
 from lms.credentials.models import SUPERSEDED, Certificate
 from lms.text import fold
@@ -107,6 +109,52 @@ def course_report(session: Session, course: Course, lang: str) -> list[ReportRow
     """Every learner enrolled in the course (people who left are kept out)."""
     user_ids = session.scalars(select(Enrolment.user_id).where(Enrolment.course_id == course.id, Enrolment.status == ACTIVE))
     return _rows(session, [(user_id, course.id) for user_id in user_ids], lang)
+
+
+def _clamp(page: int, total: int, per_page: int) -> int:
+    return min(page, max(1, -(-total // per_page)))
+
+
+def _name_key(session: Session) -> ColumnElement:
+    """User.name_search (the folded name) in code-point order, as Python sorts str, whatever the database's collation."""
+    return User.name_search.collate("C") if session.get_bind().dialect.name == "postgresql" else User.name_search
+
+
+def course_report_page(session: Session, course: Course, lang: str, chosen: ReportFilter, page: int, per_page: int) -> Page:
+    """One page of course_report + apply_filter, in the same order, computing only the rows it shows when it can.
+
+    Sorting by name or activity, and the province filter, are done in SQL: a page costs the same at any course size.
+    A text search filters the learners' names in Python (as apply_filter does) but computes only the page's rows.
+    Filtering by status or sorting by progress needs every learner's progress, so those compute the whole report.
+    """
+    if chosen.status or chosen.sort == "progress":
+        rows = apply_filter(course_report(session, course, lang), chosen)
+        page = _clamp(page, len(rows), per_page)
+        return Page(items=rows[(page - 1) * per_page: page * per_page], page=page, per_page=per_page, total=len(rows))
+    enrolled = and_(Enrolment.user_id == User.id, Enrolment.course_id == course.id, Enrolment.status == ACTIVE)
+    login = func.coalesce(User.email, User.phone, "")
+    if chosen.sort == "activity":
+        learners = select(User.id).join(Enrolment, enrolled)
+        order = (Enrolment.last_activity_at.is_(None), Enrolment.last_activity_at.desc(), _name_key(session), login, User.id)
+    else:
+        # EXISTS rather than a join: the database walks users in name order and stops after the page
+        learners = select(User.id).where(exists().where(enrolled))
+        order = (_name_key(session), login, User.id)
+    counted = select(func.count()).select_from(Enrolment).where(Enrolment.course_id == course.id, Enrolment.status == ACTIVE)
+    if chosen.province:
+        learners = learners.where(User.province == chosen.province)
+        counted = counted.join(User, User.id == Enrolment.user_id).where(User.province == chosen.province)
+    if chosen.query:
+        query = fold(chosen.query)
+        found = session.execute(learners.add_columns(User.full_name, login, User.business_name).order_by(*order)).all()
+        ids = [user_id for user_id, name, user_login, business in found if query in fold(f"{name} {user_login} {business or ''}")]
+        page = _clamp(page, len(ids), per_page)
+        total, shown = len(ids), ids[(page - 1) * per_page: page * per_page]
+    else:
+        total = session.scalar(counted) or 0
+        page = _clamp(page, total, per_page)
+        shown = list(session.scalars(learners.order_by(*order).limit(per_page).offset((page - 1) * per_page)))
+    return Page(items=_rows(session, [(user_id, course.id) for user_id in shown], lang), page=page, per_page=per_page, total=total)
 
 
 def session_report(session: Session, session_id: int, lang: str) -> list[ReportRow]:

@@ -25,6 +25,7 @@ from lms.reports.services import (
     ReportFilter,
     apply_filter,
     course_report,
+    course_report_page,
     csv_lines,
     session_certificates,
     session_report,
@@ -85,8 +86,8 @@ def _csv(rows: list, filename: str, audit_type: str, audit_id: object, chosen: R
 def course(slug: str):
     course = _course_for_trainer(slug)
     chosen = _filter()
-    rows = apply_filter(course_report(db.session, course, _lang()), chosen)
-    return render_template("reports/report.html", title=course.title(_lang()), rows=_page(rows), chosen=chosen, statuses=STATUSES,
+    rows = course_report_page(db.session, course, _lang(), chosen, page_number(request.args.get("page")), current_app.config["PAGE_SIZE"])
+    return render_template("reports/report.html", title=course.title(_lang()), rows=rows, chosen=chosen, statuses=STATUSES,
                            csv_url=_csv_url("reports.course_csv", chosen, slug=slug), show_course=False)
 
 

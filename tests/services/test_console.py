@@ -20,6 +20,7 @@ from lms.console.services import (
     export_sellers,
     find_seller_user,
     pass_rates,
+    recent_statistics,
     search_sellers,
     seller_csv_lines,
     seller_file,
@@ -301,6 +302,17 @@ def test_pass_rates_count_submitted_final_attempts_and_first_attempts(session, d
     assert rate.course.id == honey.id
     assert (rate.attempts, rate.passed, rate.first_attempts, rate.first_passed) == (7, 4, 4, 2)
     assert rate.rate == pytest.approx(400 / 7) and rate.first_rate == 50
+
+
+def test_statistics_are_reused_for_a_minute_then_counted_again(session, dataset, people):
+    *_, tea = dataset
+    cache, zone, tracks = {}, ZoneInfo("Asia/Ho_Chi_Minh"), ("livestream", "packaging")
+    first = recent_statistics(session, cache, NOW, zone, tracks)
+    add_certificate(session, people["thi"], tea, issued_at=NOW - timedelta(days=1))
+    assert recent_statistics(session, cache, NOW + timedelta(seconds=59), zone, tracks) is first
+    later = recent_statistics(session, cache, NOW + timedelta(seconds=60), zone, tracks)
+    assert sum(n for _, n in later.per_month) == sum(n for _, n in first.per_month) + 1
+    assert later.computed_at == NOW + timedelta(seconds=60) and dict(later.by_province)["ha-noi"] == 1
 
 
 def test_seller_profiles_are_not_created_by_reading(session, people):

@@ -14,7 +14,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from lms.credentials.claims import CertificateClaims, Issuer
-from lms.credentials.pdf import FetchRefused, StaticOnlyFetcher, format_date_vi, render_certificate_pdf
+from lms.credentials.pdf import FetchRefused, StaticOnlyFetcher, forget_prepared_fonts, format_date_vi, render_certificate_pdf
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 FONTS = {(STATIC / "fonts" / name).resolve() for name in ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf")}
@@ -48,6 +48,7 @@ def render_recording(claims, verify_link=VERIFY_LINK):
     """Render while recording every URL WeasyPrint asks the fetcher for; returns (pdf bytes, urls)."""
     requested = []
     original = StaticOnlyFetcher.fetch
+    forget_prepared_fonts()  # the fonts are fetched once per thread: make this render fetch them again
 
     def spy(self, url, headers=None):
         requested.append(url)

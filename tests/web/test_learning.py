@@ -60,6 +60,32 @@ def test_enrol_read_complete_and_see_the_same_progress_everywhere(client, app, u
         assert "20%" in text
 
 
+def test_reading_a_lesson_again_writes_nothing_and_the_dashboard_resumes_at_the_last_one_opened(client, app, users):
+    from sqlalchemy import event
+
+    with app.app_context():
+        make_course(db.session)
+    login_learner(client, users)
+    client.post("/courses/honey-basics/enrol")
+    client.get(lesson_url("honey-basics"))
+    writes = []
+
+    def on_execute(_connection, _cursor, statement, *_args):
+        if statement.lstrip().split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            writes.append(statement)
+
+    engine = app.extensions["lms_db"].engine
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        assert client.get(lesson_url("honey-basics")).status_code == 200
+        assert writes == []
+        assert client.get(lesson_url("honey-basics", lesson="lesson-2")).status_code == 200
+        assert writes  # a lesson opened for the first time starts its reading clock and becomes the last one
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert lesson_url("honey-basics", lesson="lesson-2") in client.get("/dashboard").get_data(as_text=True)
+
+
 def test_tampered_lesson_in_a_post_is_404_and_writes_nothing(client, app, users):
     with app.app_context():
         make_course(db.session)

@@ -41,6 +41,8 @@ def _pages(app, summary: dict) -> dict[str, tuple[str, str]]:
         "learner dashboard": ("learner", "/dashboard"),
         "lesson page": ("learner", _lesson_path(app, summary["demo_course"])),
         "course progress report": ("trainer", f"/reports/courses/{summary['demo_course']}"),
+        "course progress report by activity, one province": ("trainer", f"/reports/courses/{summary['demo_course']}?sort=activity&province=ha-noi"),
+        "course progress report searched by name": ("trainer", f"/reports/courses/{summary['demo_course']}?q=nguyen"),
         "session report": ("trainer", f"/reports/sessions/{summary['demo_session_id']}"),
         "certificate status (API)": ("", f"/api/v1/certificates/{summary['certificates']['valid'][0]}"),
         "seller onboarding (API)": ("platform", f"/api/v1/sellers/{summary['sellers']['eligible'][0]}/onboarding"),
@@ -49,6 +51,7 @@ def _pages(app, summary: dict) -> dict[str, tuple[str, str]]:
     if "console.sellers" in endpoints:
         pages["verifier seller search"] = ("verifier", "/console/sellers")
         pages["verifier seller search by province"] = ("verifier", "/console/sellers?province=ha-noi")
+        pages["verifier seller search by name"] = ("verifier", "/console/sellers?q=nguyen")
     if "console.statistics" in endpoints:
         pages["statistics"] = ("verifier", "/console/statistics")
     return pages
