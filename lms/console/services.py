@@ -179,7 +179,7 @@ def _rows(session: Session, users: Sequence[User], now: datetime, grace_days: in
     for user in users:
         profile = profiles.get(user.id)
         rows.append(SellerRow(
-            user_id=user.id, full_name=user.full_name, email=user.email or "", phone=user.phone or "", business=user.business_name or "",
+            user_id=user.id, full_name=user.full_name, email="" if user.is_deleted else (user.email or ""), phone=user.phone or "", business=user.business_name or "",
             province=user.province or "", seller_code=profile.seller_code if profile else "", tax_code=(profile.tax_code or "") if profile else "",
             state=statuses[user.id].state, valid_certificates=valid.get(user.id, 0),
         ))

@@ -245,7 +245,7 @@ def test_a_deleted_account_shows_as_deleted_never_as_its_placeholder_address(app
         "admin@example.com": ["/admin/users", f"/admin/users/{user_id}", "/admin/users?q=Nhung", f"/certificates/{code}/manage"],
         "trainer@example.com": [f"/sessions/{session_id}", f"/reports/sessions/{session_id}", f"/reports/sessions/{session_id}.csv",
                                 f"/reports/courses/{slug}", f"/reports/courses/{slug}.csv", f"/courses/{slug}/certificates"],
-        "verifier@example.com": ["/console/sellers?q=Nhung"],
+        "verifier@example.com": ["/console/sellers?q=Nhung", f"/console/sellers/{user_id}", "/console/sellers.csv"],
     }
     shown = {}
     for login, paths in pages.items():
@@ -258,4 +258,5 @@ def test_a_deleted_account_shows_as_deleted_never_as_its_placeholder_address(app
             shown[path] = response.get_data(as_text=True)
     assert [path for path, text in shown.items() if "deleted.invalid" in text] == []
     assert all("deleted account" in shown[path] for path in (f"/admin/users/{user_id}", f"/sessions/{session_id}", f"/reports/sessions/{session_id}",
-                                                              f"/reports/courses/{slug}.csv", f"/certificates/{code}/manage"))
+                                                              f"/reports/courses/{slug}.csv", f"/certificates/{code}/manage",
+                                                              f"/console/sellers/{user_id}"))
