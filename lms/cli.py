@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from lms.accounts.identity import InvalidValue
 from lms.accounts.models import Role
 from lms.accounts.services import DuplicateLogin, NewAccount, find_user_by_login, hash_password, register_user
+from lms.db import refresh_statistics
 from lms.extensions import db
 from lms import migrate
 
@@ -31,6 +32,7 @@ def init_command():
     from lms.credentials.context import keystore
 
     migrate.upgrade(db.engine)
+    refresh_statistics(db.engine)
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"Signing key: {keystore().create()}")
 

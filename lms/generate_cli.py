@@ -18,6 +18,7 @@ from lms.catalog.models import Course
 from lms.cli import lms_cli
 from lms.content.importer import import_bundle, load_bundles
 from lms.credentials.context import issuing_context, keystore
+from lms.db import refresh_statistics
 from lms.extensions import db
 from lms.generate import SIZES, generate, summary
 from lms.onboarding.clients import SCOPES, create_client
@@ -64,6 +65,7 @@ def generate_command(size, seed, summary_file):
     admin = db.session.scalar(select(User.id).where(User.role == Role.ADMIN.value).order_by(User.id))
     _client, token = create_client(db.session, "Synthetic platform (benchmarks)", list(SCOPES), admin, rate_limit=BENCHMARK_RATE_LIMIT)
     db.session.commit()
+    refresh_statistics(db.engine)
     result = summary(db.session, generated, now, current_app.config["RECERTIFICATION_GRACE_DAYS"])
     result.update(seed=seed, api_token=token, seconds=round(time.perf_counter() - started, 1), generated_at=now.isoformat(timespec="seconds"),
                   database=db.engine.url.render_as_string(hide_password=True))
