@@ -31,7 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from lms.extensions import babel, csrf, db, limiter, login_manager
+    from lms.extensions import babel, compress, csrf, db, limiter, login_manager
     from lms.i18n import select_locale
     from lms.accounts import access  # noqa: F401  registers the user loader
 
@@ -40,6 +40,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     limiter.init_app(app)
+    compress.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"

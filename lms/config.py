@@ -69,6 +69,12 @@ def load_config(overrides: Mapping[str, Any] | None = None, env: Mapping[str, st
         # redis://host:6379 when several workers or servers share limits
         "RATELIMIT_STORAGE_URI": env.get("LMS_RATELIMIT_STORAGE_URL") or env.get("LMS_RATELIMIT_STORAGE_URI") or "lms-memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # gzip for static files and JSON, never for HTML: a page holding a CSRF token next to text echoed from the
+        # query would let an attacker read the token from compressed sizes (BREACH)
+        "COMPRESS_MIMETYPES": ["text/css", "text/javascript", "application/javascript", "application/json",
+                               "application/problem+json", "image/svg+xml", "application/manifest+json"],
+        "COMPRESS_ALGORITHM": ["gzip", "deflate"],
+        "COMPRESS_ALGORITHM_STREAMING": ["deflate"],  # static files are streamed; Flask-Compress streams no gzip
         # the verifier console's statistics aggregate the whole register: each process reuses them this long
         "STATISTICS_MAX_AGE_SECONDS": int(env.get("LMS_STATISTICS_MAX_AGE_SECONDS", 60)),
         "VERIFY_RATE_LIMIT": env.get("LMS_VERIFY_RATE_LIMIT", "60 per minute"),
