@@ -43,11 +43,15 @@ def eligibility_changed(session: Session, user_id: int, before_state: str | None
     if before_state is None:
         return []
     status = seller_status(session, user_id, now, grace_days)
-    profile = ensure_profile(session, user_id)
-    previous = profile.notified_state or before_state
-    profile.notified_state = status.state
-    if status.state == previous:  # previous: what platforms were told, else the state before this change
+    # a learner becomes a seller (a profile with a code) only when there is something to tell platforms
+    profile = session.scalar(select(SellerProfile).where(SellerProfile.user_id == user_id))
+    previous = (profile.notified_state if profile else None) or before_state  # what platforms were told, else the state before
+    if profile is not None:
+        profile.notified_state = status.state
+    if status.state == previous:
         return []
+    profile = profile or ensure_profile(session, user_id)
+    profile.notified_state = status.state
     return enqueue(session, ELIGIBILITY_CHANGED, eligibility_payload(profile.seller_code, status, previous, now), now)
 
 

@@ -405,3 +405,16 @@ def test_check_eligibility_command_writes_the_events_for_deliver_webhooks(app, s
     result = runner.invoke(args=["lms", "check-eligibility"])
     assert result.exit_code == 0 and result.output.strip() == "checked 1 sellers, 1 changed, 1 events written"
     assert event_rows(session)[0].payload["state"] == "not_eligible"
+
+
+def test_a_learner_is_not_made_a_seller_by_progress_that_changes_nothing(session, context):
+    course = make_course(session, required=True)
+    make_questions(session, course)
+    learner = make_user(session, name="Lò Văn Páo")
+    make_client(session)
+    enrol_learner(session, learner.id, course)
+    before = state_before(session, learner.id, utcnow())
+    finish_lessons(session, learner.id, course)  # still not eligible: the assessment is not passed
+    assert eligibility_changed(session, learner.id, before, utcnow()) == []
+    session.commit()
+    assert session.scalar(select(SellerProfile).where(SellerProfile.user_id == learner.id)) is None
