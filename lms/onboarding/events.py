@@ -39,7 +39,8 @@ def eligibility_payload(seller_code: str, status: SellerStatus, previous_state: 
 
 
 def eligibility_changed(session: Session, user_id: int, before_state: str | None, now: datetime, grace_days: int = 90) -> list[WebhookEvent]:
-    """After a change, in its transaction: if the seller's state differs from before_state, one event per listening client."""
+    """After a change, in its transaction: if the seller's state differs from what platforms were last told
+    (notified_state, else before_state), one event per listening client, and notified_state moves on."""
     if before_state is None:
         return []
     status = seller_status(session, user_id, now, grace_days)
