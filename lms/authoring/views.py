@@ -278,38 +278,39 @@ def lesson_module(course_id: int, lesson_id: int):
                            lang=_lang()), status
 
 
-@bp.route("/courses/<int:course_id>/lessons/<int:lesson_id>/delete", methods=["GET", "POST"])
-def delete_lesson(course_id: int, lesson_id: int):
-    """Ask first, then delete a lesson nobody has seen yet; a published lesson or one with progress is refused, with why."""
-    course = _course_or_404(course_id)
-    lesson = _lesson_or_404(course, lesson_id)
-    use = services.lesson_use(db.session, [lesson])
+def _confirm_delete(course: Course, use, kind: str, delete, done_message: str, **page):
+    """Ask first, then delete; refused (409, with the reasons) when learners may have seen it. (CSRFProtect
+    answers a stale or forged form before this view runs.)"""
     form = ConfirmForm()
     if not use.fixed and form.validate_on_submit():
-        title = lesson.title(_lang())
-        services.delete_lesson(db.session, lesson, current_user.id)
+        delete()
         db.session.commit()
-        flash(_("The lesson “%(title)s” is deleted.", title=title), "success")
+        flash(done_message, "success")
         return _to_editor(course, "outline")
-    return render_template("authoring/delete.html", course=course, module=lesson.module, lesson=lesson, lessons=[], form=form,
-                           reasons=_fixed_reasons(use, "lesson"), lang=_lang()), 409 if use.fixed and form.is_submitted() else 200
+    return render_template("authoring/delete.html", course=course, form=form, reasons=_fixed_reasons(use, kind), lang=_lang(),
+                           **page), 409 if use.fixed and form.is_submitted() else 200
+
+
+@bp.route("/courses/<int:course_id>/lessons/<int:lesson_id>/delete", methods=["GET", "POST"])
+def delete_lesson(course_id: int, lesson_id: int):
+    """Delete a lesson nobody has seen yet; a published lesson or one with progress is refused, with why."""
+    course = _course_or_404(course_id)
+    lesson = _lesson_or_404(course, lesson_id)
+    return _confirm_delete(course, services.lesson_use(db.session, [lesson]), "lesson",
+                           lambda: services.delete_lesson(db.session, lesson, current_user.id),
+                           _("The lesson “%(title)s” is deleted.", title=lesson.title(_lang())),
+                           module=lesson.module, lesson=lesson, lessons=[])
 
 
 @bp.route("/courses/<int:course_id>/modules/<int:module_id>/delete", methods=["GET", "POST"])
 def delete_module(course_id: int, module_id: int):
-    """Ask first (listing the lessons that go with it), then delete a module nobody has seen yet."""
+    """Delete a module nobody has seen yet, listing the lessons that go with it on the confirmation page."""
     course = _course_or_404(course_id)
     module = _module_or_404(course, module_id)
-    use = services.module_use(db.session, module)
-    form = ConfirmForm()
-    if not use.fixed and form.validate_on_submit():
-        title = module.title(_lang())
-        services.delete_module(db.session, module, current_user.id)
-        db.session.commit()
-        flash(_("The module “%(title)s” and its lessons are deleted.", title=title), "success")
-        return _to_editor(course, "outline")
-    return render_template("authoring/delete.html", course=course, module=module, lesson=None, lessons=list(module.lessons), form=form,
-                           reasons=_fixed_reasons(use, "module"), lang=_lang()), 409 if use.fixed and form.is_submitted() else 200
+    return _confirm_delete(course, services.module_use(db.session, module), "module",
+                           lambda: services.delete_module(db.session, module, current_user.id),
+                           _("The module “%(title)s” and its lessons are deleted.", title=module.title(_lang())),
+                           module=module, lesson=None, lessons=list(module.lessons))
 
 
 # --- images ----------------------------------------------------------------------------------------------------
